@@ -1,0 +1,421 @@
+"""The trio adapter: :class:`ToyTLSStream`, a drop-in for :class:`trio.SSLStream`.
+
+Theory of operation
+-------------------
+The stream owns one sans-I/O :class:`~toytls.connection.Connection` and one
+transport stream. Everything the connection queues is sent under a single
+inner lock (``_send_lock``), so records leave in the order they were sealed
+even when a receiving task must answer (the handshake flight, an alert) while
+a sending task is busy. The handshake runs under ``_handshake_lock``:
+whichever of :meth:`do_handshake`, :meth:`send_all` or :meth:`receive_some`
+comes first drives it; the others wait for it.
+
+State is OK, BROKEN or CLOSED, as in ``trio.SSLStream``. Any protocol or
+transport failure makes the stream BROKEN: the alert (if any) is sent with a
+short time limit, the transport is closed, and this and every later call
+raise :class:`trio.BrokenResourceError` whose ``__cause__`` is the
+:class:`~toytls.errors.ToyTLSError`. After :meth:`aclose` every call raises
+:class:`trio.ClosedResourceError`.
+
+Cancellation: cancelling :meth:`receive_some` is always safe. Cancelling
+:meth:`send_all` before it starts sending is safe; once records are partly
+written the stream cannot know what the peer got, so it becomes BROKEN —
+the same rule as ``trio.SSLStream``. :meth:`aclose` always closes the
+transport, even when cancelled.
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+import warnings
+from collections.abc import Callable
+from types import TracebackType
+from typing import NoReturn
+
+import trio
+
+from . import events as ev
+from .connection import Connection
+from .context import Context
+from .errors import ToyTLSError
+from .state import State
+
+#: How much to ask the transport for at once.
+_RECEIVE_SIZE = 65536
+#: A failing side sends its alert best-effort for at most this long, so a
+#: peer that stops reading cannot hold the connection open.
+_ALERT_SEND_TIMEOUT = 1.0
+
+EventHandler = Callable[[ev.Event], object]
+
+
+class ToyTLSInsecureWarning(UserWarning):
+    """A client connected without checking the server's certificate."""
+
+
+class NeedHandshakeError(Exception):
+    """Session details were asked for before the handshake completed."""
+
+
+class _Conflict:
+    """Raise BusyResourceError if two tasks do the same thing at once."""
+
+    __slots__ = ("_held", "_msg")
+
+    def __init__(self, msg: str) -> None:
+        self._msg = msg
+        self._held = False
+
+    def __enter__(self) -> None:
+        if self._held:
+            raise trio.BusyResourceError(self._msg)
+        self._held = True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._held = False
+
+
+class _State(enum.Enum):
+    OK = "ok"
+    BROKEN = "broken"
+    CLOSED = "closed"
+
+
+class ToyTLSStream(trio.abc.HalfCloseableStream):
+    """A toytls/1 connection over any trio stream; mirrors ``trio.SSLStream``.
+
+    Args:
+        transport_stream: The stream to speak toytls/1 over (usually TCP).
+        context: A client or server :class:`~toytls.Context`.
+        server_hostname: Client only: the name to ask for and verify.
+        server_side: True for the server end; must match the context.
+        event_handler: Called with every :mod:`toytls.events` event, in
+            order, for narration and tools. Exceptions it raises propagate.
+
+    Raises:
+        ValueError: A client without ``server_hostname``, an invalid name,
+            or a context for the other side.
+    """
+
+    def __init__(
+        self,
+        transport_stream: trio.abc.Stream,
+        context: Context,
+        *,
+        server_hostname: str | None = None,
+        server_side: bool = False,
+        event_handler: EventHandler | None = None,
+    ) -> None:
+        if server_side != context.server_side:
+            side = "server" if context.server_side else "client"
+            raise ValueError(f"a {side} context cannot make a server_side={server_side} stream")
+        if server_side:
+            config = context.server_config()
+        elif server_hostname is None:
+            raise ValueError("a client stream needs server_hostname")
+        else:
+            config = context.client_config(server_hostname)
+        #: the stream that carries the records
+        self.transport_stream = transport_stream
+        self.context = context
+        self.server_side = server_side
+        self.server_hostname = server_hostname
+        self._conn = Connection(config, trace=context.trace)
+        self._event_handler = event_handler
+        self._state = _State.OK
+        self._error: ToyTLSError | None = None
+        self._incoming = bytearray()
+        self._eof_received = False
+        self._eof_sent = False
+        self._handshake_lock = trio.Lock()
+        self._send_lock = trio.StrictFIFOLock()
+        self._send_conflict = _Conflict("another task is sending on this stream")
+        self._receive_conflict = _Conflict("another task is receiving on this stream")
+        self._deadline: float | None = None
+        if server_side:
+            try:
+                self._deadline = trio.current_time() + context.handshake_timeout
+            except RuntimeError:  # made outside trio: count from the handshake
+                pass
+
+    # ------------------------------------------------------------ description
+
+    @property
+    def session(self) -> ev.SessionInfo:
+        """The established session: server name, chain, fingerprints, cipher.
+
+        Raises:
+            NeedHandshakeError: The handshake has not completed.
+        """
+        if self._conn.session is None:
+            raise NeedHandshakeError("the handshake has not completed")
+        return self._conn.session
+
+    def cipher(self) -> tuple[str, str, int]:
+        """``(cipher, protocol, secret bits)``, like :meth:`ssl.SSLSocket.cipher`."""
+        return (self.session.cipher, self.session.protocol, 128)
+
+    def version(self) -> str:
+        """The protocol name, like :meth:`ssl.SSLSocket.version`."""
+        return self.session.protocol
+
+    # -------------------------------------------------------------- internals
+
+    def _check_status(self) -> None:
+        if self._state is _State.CLOSED:
+            raise trio.ClosedResourceError("this toytls stream was closed")
+        if self._state is _State.BROKEN:
+            raise trio.BrokenResourceError("this toytls stream is broken") from self._error
+
+    def _emit(self, events: list[ev.Event]) -> ToyTLSError | None:
+        failure = None
+        for event in events:
+            if isinstance(event, ev.ApplicationData):
+                self._incoming += event.data
+            elif isinstance(event, ev.CloseNotifyReceived):
+                self._eof_received = True
+            elif isinstance(event, ev.ConnectionFailed):
+                failure = event.error
+            if self._event_handler is not None:
+                self._event_handler(event)
+        return failure
+
+    async def _flush(self) -> None:
+        async with self._send_lock:
+            data = self._conn.data_to_send()
+            if data:
+                try:
+                    await self.transport_stream.send_all(data)
+                except trio.Cancelled:
+                    # Part of a record may be on the wire: the stream can't
+                    # go on, because the peer's sequence numbers now differ.
+                    self._break(ToyTLSError("a send was cancelled mid-record", alert=None))
+                    raise
+                except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                    await self._transport_failed(exc)
+
+    async def _transport_failed(self, exc: BaseException) -> NoReturn:
+        if self._state is _State.CLOSED:
+            raise trio.ClosedResourceError("this toytls stream was closed") from None
+        error = ToyTLSError(f"the transport failed: {exc or type(exc).__name__}", alert=None)
+        error.__cause__ = exc
+        await self._fail(error)
+
+    def _break(self, error: ToyTLSError) -> None:
+        if self._state is _State.OK:
+            self._state = _State.BROKEN
+            self._error = error
+
+    async def _fail(self, error: ToyTLSError) -> NoReturn:
+        """Send the queued alert best-effort, close the transport, raise."""
+        self._break(error)
+        data = self._conn.data_to_send()
+        if data and not self._send_lock.locked():
+            with trio.move_on_after(_ALERT_SEND_TIMEOUT):
+                try:
+                    await self.transport_stream.send_all(data)
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    pass
+        await trio.aclose_forcefully(self.transport_stream)
+        raise trio.BrokenResourceError(str(self._error)) from self._error
+
+    async def _receive_and_process(self) -> None:
+        """Read once from the transport and feed the connection."""
+        try:
+            data = await self.transport_stream.receive_some(_RECEIVE_SIZE)
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            await self._transport_failed(exc)
+        try:
+            events = self._conn.receive_data(data)
+        except ToyTLSError as error:  # the connection had already failed
+            await self._fail(error)
+        failure = self._emit(events)
+        if failure is not None:
+            await self._fail(failure)
+
+    # ------------------------------------------------------------- handshake
+
+    async def do_handshake(self) -> None:
+        """Run the handshake if it has not run; wait for it if it is running.
+
+        Safe to call many times and from several tasks. :meth:`send_all` and
+        :meth:`receive_some` call it for you.
+
+        Raises:
+            trio.BrokenResourceError: The handshake failed; ``__cause__`` is
+                a :class:`~toytls.ToyTLSError` (a
+                :class:`~toytls.CertificateVerifyError` if the client refused
+                the server's certificate).
+            trio.ClosedResourceError: The stream was closed.
+        """
+        self._check_status()
+        if self._conn.handshake_complete:
+            await trio.lowlevel.checkpoint()
+            return
+        async with self._handshake_lock:
+            self._check_status()
+            if self._conn.handshake_complete:
+                return
+            if self._deadline is None and self.server_side:
+                self._deadline = trio.current_time() + self.context.handshake_timeout
+            with trio.CancelScope(deadline=self._deadline or float("inf")) as scope:
+                await self._drive_handshake()
+            if scope.cancelled_caught:
+                # §6: dropped without an alert, whatever else was going on.
+                self._state = _State.BROKEN
+                self._error = ToyTLSError(
+                    f"no handshake within {self.context.handshake_timeout:g} s",
+                    alert=None,
+                )
+                await trio.aclose_forcefully(self.transport_stream)
+                raise trio.BrokenResourceError(str(self._error)) from self._error
+
+    async def _drive_handshake(self) -> None:
+        conn = self._conn
+        if not self.server_side and conn.state is State.START:
+            if not self.context.verify:
+                warnings.warn(
+                    f"toytls: NOT verifying the certificate of {self.server_hostname!r}; "
+                    "anyone on the network path can read and change this connection",
+                    ToyTLSInsecureWarning,
+                    stacklevel=4,
+                )
+            self._emit(conn.initiate())
+        while True:
+            # Flush in a separate step so the server's Finished is sent
+            # before the handshake counts as done (§6's deadline includes it).
+            await self._flush()
+            if conn.handshake_complete:
+                return
+            await self._receive_and_process()
+
+    # ----------------------------------------------------------- stream API
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        """Protect and send ``data``, handshaking first if needed.
+
+        Raises:
+            trio.BusyResourceError: Another task is sending.
+            trio.BrokenResourceError: The connection failed.
+            trio.ClosedResourceError: The stream was closed, or
+                :meth:`send_eof` was called.
+        """
+        with self._send_conflict:
+            self._check_status()
+            if self._eof_sent:
+                raise trio.ClosedResourceError("send_eof() was called: sending is over")
+            await self.do_handshake()
+            if not data:
+                return
+            await trio.lowlevel.checkpoint_if_cancelled()
+            self._check_status()
+            try:
+                self._emit(self._conn.send_application_data(bytes(data)))
+            except ToyTLSError as error:
+                await self._fail(error)
+            await self._flush()
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        """Return the next decrypted bytes; ``b""`` after the peer's close_notify.
+
+        Args:
+            max_bytes: Return at most this many bytes; None returns all that
+                are buffered (at least one byte).
+
+        Raises:
+            trio.BusyResourceError: Another task is receiving.
+            trio.BrokenResourceError: The connection failed — including a
+                transport that ended without close_notify (truncation).
+            trio.ClosedResourceError: The stream was closed.
+        """
+        with self._receive_conflict:
+            if max_bytes is not None:
+                max_bytes = _check_max_bytes(max_bytes)
+            self._check_status()
+            await self.do_handshake()
+            while True:
+                if self._incoming:
+                    return self._take(max_bytes)
+                if self._eof_received:
+                    return b""
+                await self._receive_and_process()
+
+    def _take(self, max_bytes: int | None) -> bytes:
+        incoming = self._incoming
+        if max_bytes is None or max_bytes >= len(incoming):
+            chunk = bytes(incoming)
+            incoming.clear()
+        else:
+            chunk = bytes(incoming[:max_bytes])
+            del incoming[:max_bytes]
+        return chunk
+
+    async def wait_send_all_might_not_block(self) -> None:
+        """Wait until :meth:`send_all` would probably not block (see trio)."""
+        with self._send_conflict:
+            self._check_status()
+            if self._eof_sent:
+                raise trio.ClosedResourceError("send_eof() was called: sending is over")
+            async with self._send_lock:
+                try:
+                    await self.transport_stream.wait_send_all_might_not_block()
+                except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                    await self._transport_failed(exc)
+
+    async def send_eof(self) -> None:
+        """Send close_notify: this side has finished sending (§5).
+
+        The receive side stays open, so the peer can still answer — unlike
+        ``trio.SSLStream``. Calling it again does nothing.
+
+        Raises:
+            trio.BusyResourceError: Another task is sending.
+            trio.BrokenResourceError: The connection failed.
+            trio.ClosedResourceError: The stream was closed.
+        """
+        with self._send_conflict:
+            self._check_status()
+            if self._eof_sent:
+                await trio.lowlevel.checkpoint()
+                return
+            await self.do_handshake()
+            self._eof_sent = True
+            self._emit(self._conn.send_close_notify())
+            await self._flush()
+
+    async def aclose(self) -> None:
+        """Send close_notify if it is still owed, then close the transport.
+
+        Does not wait for the peer's answer. Closes the transport even if
+        cancelled or if sending fails.
+        """
+        if self._state is _State.CLOSED:
+            await trio.lowlevel.checkpoint()
+            return
+        was_ok = self._state is _State.OK
+        self._state = _State.CLOSED
+        try:
+            conn = self._conn
+            if was_ok and conn.handshake_complete and not conn.we_closed:
+                self._emit(conn.send_close_notify())
+                data = conn.data_to_send()
+                if not self._send_lock.locked():
+                    try:
+                        await self.transport_stream.send_all(data)
+                    except (trio.BrokenResourceError, trio.ClosedResourceError):
+                        pass
+        finally:
+            await self.transport_stream.aclose()
+
+
+def _check_max_bytes(max_bytes: int) -> int:
+    value = operator.index(max_bytes)
+    if value < 1:
+        raise ValueError("max_bytes must be >= 1")
+    return value
