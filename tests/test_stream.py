@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 import trio
 import trio.testing
+from helpers import der
 
 import toytls
 from toytls import events as ev
 from toytls.pki import PKI
-
-from helpers import der
 
 StreamPair = tuple[toytls.ToyTLSStream, toytls.ToyTLSStream]
 

@@ -45,7 +45,29 @@ _EXPORTS = {
     "ToyTLSStream": "stream",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AlertDescription",
+    "AlertLevel",
+    "CertificateVerifyError",
+    "ClientConfig",
+    "Connection",
+    "ContentType",
+    "Context",
+    "DecodeError",
+    "HandshakeType",
+    "NeedHandshakeError",
+    "ServerConfig",
+    "SessionInfo",
+    "ToyTLSError",
+    "ToyTLSInsecureWarning",
+    "ToyTLSListener",
+    "ToyTLSStream",
+    "create_default_context",
+    "create_server_context",
+    "open_toytls_over_tcp_listeners",
+    "open_toytls_over_tcp_stream",
+    "serve_toytls_over_tcp",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ functions ``check_*`` below hold them, in that order of §2.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -177,7 +178,7 @@ def _read_finished(body: bytes) -> Finished:
     return Finished(verify_data=verify_data)
 
 
-_BODY_READERS = {
+_BODY_READERS: dict[int, Callable[[bytes], Message]] = {
     HandshakeType.CLIENT_HELLO: _read_client_hello,
     HandshakeType.SERVER_HELLO: _read_server_hello,
     HandshakeType.CERTIFICATE: _read_certificate,

@@ -36,6 +36,7 @@ from typing import NoReturn
 import trio
 
 from . import events as ev
+from .config import ClientConfig, ServerConfig
 from .connection import Connection
 from .context import Context
 from .errors import ToyTLSError
@@ -115,6 +116,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         if server_side != context.server_side:
             side = "server" if context.server_side else "client"
             raise ValueError(f"a {side} context cannot make a server_side={server_side} stream")
+        config: ClientConfig | ServerConfig
         if server_side:
             config = context.server_config()
         elif server_hostname is None:
@@ -232,7 +234,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             await self._transport_failed(exc)
         try:
-            events = self._conn.receive_data(data)
+            events = self._conn.receive_data(bytes(data))
         except ToyTLSError as error:  # the connection had already failed
             await self._fail(error)
         failure = self._emit(events)
