@@ -27,6 +27,7 @@ transport, even when cancelled.
 from __future__ import annotations
 
 import enum
+import math
 import operator
 import warnings
 from collections.abc import Callable
@@ -44,6 +45,8 @@ from .state import State
 
 #: How much to ask the transport for at once.
 _RECEIVE_SIZE = 65536
+#: How much application data to seal before handing it to the transport.
+_SEND_CHUNK = 4 * 16384
 #: A failing side sends its alert best-effort for at most this long, so a
 #: peer that stops reading cannot hold the connection open.
 _ALERT_SEND_TIMEOUT = 1.0
@@ -216,6 +219,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
 
     async def _fail(self, error: ToyTLSError) -> NoReturn:
         """Send the queued alert best-effort, close the transport, raise."""
+        if self._state is _State.CLOSED:
+            raise trio.ClosedResourceError("this toytls stream was closed") from error
         self._break(error)
         data = self._conn.data_to_send()
         if data and not self._send_lock.locked():
@@ -266,7 +271,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 return
             if self._deadline is None and self.server_side:
                 self._deadline = trio.current_time() + self.context.handshake_timeout
-            with trio.CancelScope(deadline=self._deadline or float("inf")) as scope:
+            deadline = math.inf if self._deadline is None else self._deadline
+            with trio.CancelScope(deadline=deadline) as scope:
                 await self._drive_handshake()
             if scope.cancelled_caught:
                 # §6: dropped without an alert, whatever else was going on.
@@ -316,12 +322,23 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             if not data:
                 return
             await trio.lowlevel.checkpoint_if_cancelled()
-            self._check_status()
+            view = memoryview(data).cast("B")
             try:
-                self._emit(self._conn.send_application_data(bytes(data)))
-            except ToyTLSError as error:
-                await self._fail(error)
-            await self._flush()
+                # Seal and send a few records at a time: memory stays bounded
+                # and the first bytes leave while the rest are encrypted.
+                for start in range(0, len(view), _SEND_CHUNK):
+                    self._check_status()
+                    chunk = bytes(view[start : start + _SEND_CHUNK])
+                    try:
+                        self._emit(self._conn.send_application_data(chunk))
+                    except ToyTLSError as error:
+                        await self._fail(error)
+                    await self._flush()
+            except trio.Cancelled:
+                # Some records may be sealed or sent and others not: like
+                # trio.SSLStream, a send_all cancelled part-way breaks the stream.
+                self._break(ToyTLSError("send_all was cancelled part-way", alert=None))
+                raise
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         """Return the next decrypted bytes; ``b""`` after the peer's close_notify.
