@@ -17,9 +17,19 @@ from pathlib import Path
 import toytls
 
 CORE = [
-    "codec", "config", "connection", "constants", "errors", "events",
-    "keyschedule", "messages", "protection", "records", "state",
-    "verification", "tamper",
+    "codec",
+    "config",
+    "connection",
+    "constants",
+    "errors",
+    "events",
+    "keyschedule",
+    "messages",
+    "protection",
+    "records",
+    "state",
+    "verification",
+    "tamper",
 ]
 LOOPS = ["trio", "asyncio", "anyio"]
 IO_MODULES = {"trio", "socket", "time", "selectors", "asyncio", "anyio", "ssl", "subprocess"}

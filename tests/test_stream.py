@@ -213,7 +213,9 @@ async def test_rejected_certificate_on_both_sides(pki_dir: Path, pki: PKI) -> No
         async with trio.open_nursery() as nursery:
             port = await _serve(nursery, handler, server_context(pki_dir))
             client = await toytls.open_toytls_over_tcp_stream(
-                "127.0.0.1", port, context=client_context(pki_dir),
+                "127.0.0.1",
+                port,
+                context=client_context(pki_dir),
                 server_hostname="wrong.example",
             )
             with pytest.raises(trio.BrokenResourceError) as info:

@@ -86,13 +86,17 @@ def test_oaep_secret_decrypts_and_reencrypts() -> None:
     encrypted = h(HANDSHAKE["oaep"]["encrypted_secret"])
     secret = h(HANDSHAKE["secret"])
     assert decrypt_secret(key, encrypted, b"\xff" * 32) == secret
-    assert oaep_encrypt_with_seed(key.public_key(), secret, h(HANDSHAKE["oaep"]["seed"])) == encrypted
+    assert (
+        oaep_encrypt_with_seed(key.public_key(), secret, h(HANDSHAKE["oaep"]["seed"])) == encrypted
+    )
 
 
 def test_transcript_and_schedule() -> None:
     m = HANDSHAKE["messages"]
     th_cke = hashlib.sha256(
-        h(m["client_hello"]) + h(m["server_hello"]) + h(m["certificate"])
+        h(m["client_hello"])
+        + h(m["server_hello"])
+        + h(m["certificate"])
         + h(m["client_key_exchange"])
     ).digest()
     assert th_cke.hex() == HANDSHAKE["transcript"]["th_client_key_exchange"]
@@ -105,8 +109,12 @@ def test_transcript_and_schedule() -> None:
     expected = HANDSHAKE["schedule"]
     assert schedule.master.hex() == expected["master"]
     for name in (
-        "client_write_key", "server_write_key", "client_write_iv",
-        "server_write_iv", "client_finished", "server_finished",
+        "client_write_key",
+        "server_write_key",
+        "client_write_iv",
+        "server_write_iv",
+        "client_finished",
+        "server_finished",
     ):
         assert getattr(schedule, name).hex() == expected[name], name
     client_vd = finished_verify_data(schedule.client_finished, th_cke)
@@ -119,7 +127,9 @@ def test_transcript_and_schedule() -> None:
 
 def th_cke_input(m: dict[str, str]) -> bytes:
     return (
-        h(m["client_hello"]) + h(m["server_hello"]) + h(m["certificate"])
+        h(m["client_hello"])
+        + h(m["server_hello"])
+        + h(m["certificate"])
         + h(m["client_key_exchange"])
     )
 
@@ -134,7 +144,11 @@ def test_every_protected_record_reseals_and_opens() -> None:
         sealer = RecordSealer(key, iv)
         sealer.seq = record["seq"]
         sealed, seq, nonce = sealer.seal(record["content_type"], h(record["plaintext"]))
-        assert (sealed.hex(), seq, nonce.hex()) == (record["record"], record["seq"], record["nonce"])
+        assert (sealed.hex(), seq, nonce.hex()) == (
+            record["record"],
+            record["seq"],
+            record["nonce"],
+        )
         opener = RecordOpener(key, iv)
         opener.seq = record["seq"]
         raw = h(record["record"])
@@ -203,7 +217,9 @@ def test_server_reproduces_the_recorded_connection() -> None:
         app_data += b"".join(e.data for e in events if isinstance(e, ev.ApplicationData))
         received += server.data_to_send()
     assert received == sent
-    expected = b"".join(h(r["plaintext"]) for r in HANDSHAKE["application_data"]["client_to_server"])
+    expected = b"".join(
+        h(r["plaintext"]) for r in HANDSHAKE["application_data"]["client_to_server"]
+    )
     assert app_data == expected
     assert server.closed and server.error is None
 
@@ -228,7 +244,9 @@ def test_client_reproduces_the_recorded_connection() -> None:
         app_data += b"".join(e.data for e in events if isinstance(e, ev.ApplicationData))
         sent += client.data_to_send()
     assert sent == b"".join(h(r["record"]) for r in _records("client_to_server"))
-    expected = b"".join(h(r["plaintext"]) for r in HANDSHAKE["application_data"]["server_to_client"])
+    expected = b"".join(
+        h(r["plaintext"]) for r in HANDSHAKE["application_data"]["server_to_client"]
+    )
     assert app_data == expected
     assert client.session is not None and client.session.verified is True
 

@@ -83,8 +83,7 @@ class ServerConfig:
         chain = self.certificate_chain
         if not 1 <= len(chain) <= MAX_CERTIFICATES:
             raise ValueError(
-                f"a certificate chain holds 1 to {MAX_CERTIFICATES} certificates, "
-                f"not {len(chain)}"
+                f"a certificate chain holds 1 to {MAX_CERTIFICATES} certificates, not {len(chain)}"
             )
         size = HANDSHAKE_HEADER_SIZE + 3 + sum(3 + len(der) for der in chain)
         if size > MAX_PLAINTEXT:

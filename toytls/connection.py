@@ -202,8 +202,7 @@ class Connection:
         self._raise_if_failed()
         if self.state is not State.CONNECTED or self.we_closed:
             raise RuntimeError(
-                "application data can only be sent after the handshake and "
-                "before close_notify"
+                "application data can only be sent after the handshake and before close_notify"
             )
         events: list[ev.Event] = []
         view = memoryview(data)
@@ -345,8 +344,7 @@ class Connection:
             )
         if content_type not in ACCEPTED_CONTENT[self.state]:
             raise _unexpected(
-                f"{content_type.name.lower()} record not allowed in state "
-                f"'{self.state.value}'"
+                f"{content_type.name.lower()} record not allowed in state '{self.state.value}'"
             )
         if plaintext:
             self._empty_records = 0
@@ -421,8 +419,7 @@ class Connection:
         row = TRANSITIONS.get((self.role, self.state))
         if row is None or message.msg_type != row[0]:
             raise _unexpected(
-                f"handshake message {message.msg_type} not allowed in state "
-                f"'{self.state.value}'"
+                f"handshake message {message.msg_type} not allowed in state '{self.state.value}'"
             )
         received = ev.HandshakeMessageReceived(message=message, raw=payload)
         if isinstance(message, ClientHello):
@@ -486,18 +483,14 @@ class Connection:
         verify_data = finished_verify_data(schedule.client_finished, schedule.th)
         self._send_handshake(Finished(verify_data=verify_data), events)
 
-    def _check_chain(
-        self, ders: tuple[bytes, ...], events: list[ev.Event]
-    ) -> rsa.RSAPublicKey:
+    def _check_chain(self, ders: tuple[bytes, ...], events: list[ev.Event]) -> rsa.RSAPublicKey:
         assert isinstance(self.config, ClientConfig)
         config = self.config
         certificates = parse_chain(ders)
         if config.verify:
             for link in check_links(certificates, config.roots):
                 events.append(ev.CertificateChecked(link=link))
-            verified = verify_server_chain(
-                ders, config.server_name, config.roots, now=config.now
-            )
+            verified = verify_server_chain(ders, config.server_name, config.roots, now=config.now)
             events.append(
                 ev.ChainVerified(
                     server_name=config.server_name,
@@ -522,9 +515,7 @@ class Connection:
         events.append(received)
         # Drawn before decrypting, so nothing observable depends on the result.
         fallback = self._random(SECRET_SIZE)
-        self._secret = decrypt_secret(
-            self.config.private_key, message.encrypted_secret, fallback
-        )
+        self._secret = decrypt_secret(self.config.private_key, message.encrypted_secret, fallback)
         self._activate_keys(events)
 
     def _activate_keys(self, events: list[ev.Event]) -> KeySchedule:
@@ -554,21 +545,16 @@ class Connection:
         if self.role is Role.SERVER:
             expected = finished_verify_data(schedule.client_finished, schedule.th)
         else:
-            expected = finished_verify_data(
-                schedule.server_finished, self._transcript.digest()
-            )
+            expected = finished_verify_data(schedule.server_finished, self._transcript.digest())
         if not finished_matches(expected, message.verify_data):
             raise ToyTLSError(
-                "the peer's Finished does not match: it holds other keys or saw "
-                "another handshake",
+                "the peer's Finished does not match: it holds other keys or saw another handshake",
                 alert=AlertDescription.DECRYPT_ERROR,
             )
         self._transcript.add(received.raw)
         events.append(received)
         if self.role is Role.SERVER:
-            verify_data = finished_verify_data(
-                schedule.server_finished, self._transcript.digest()
-            )
+            verify_data = finished_verify_data(schedule.server_finished, self._transcript.digest())
             self._send_handshake(Finished(verify_data=verify_data), events)
         self.session = ev.SessionInfo(
             protocol=PROTOCOL_NAME,

@@ -95,9 +95,7 @@ class Context:
         Raises:
             ValueError: ``server_name`` is not a valid name.
         """
-        return ClientConfig(
-            server_name=server_name, roots=tuple(self.roots), verify=self.verify
-        )
+        return ClientConfig(server_name=server_name, roots=tuple(self.roots), verify=self.verify)
 
     def server_config(self) -> ServerConfig:
         """The config for one server connection.

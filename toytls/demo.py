@@ -142,17 +142,17 @@ async def _swap_key_verified(pki_dir: Path, pki: PKI, write: Write) -> ScenarioR
     write("The attacker keeps the real certificate but swaps in his own public key")
     write("(偷梁换柱). The CA's signature stays as it was. The client checks it:")
     client = create_default_context(cafile=pki_dir / "root.pem")
-    outcome = await _run_pair(
-        _swap_key_context(pki), client, pki.server_name, write, tag="client"
-    )
+    outcome = await _run_pair(_swap_key_context(pki), client, pki.server_name, write, tag="client")
     error = outcome.client_error
     ok = (
         isinstance(error, CertificateVerifyError)
         and outcome.server_secret is None
         and outcome.server_heard is None
     )
-    happened = f"rejected: {error.reason}" if isinstance(error, CertificateVerifyError) else (
-        f"NOT rejected ({error})"
+    happened = (
+        f"rejected: {error.reason}"
+        if isinstance(error, CertificateVerifyError)
+        else (f"NOT rejected ({error})")
     )
     return ScenarioResult(
         number=2,

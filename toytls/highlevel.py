@@ -106,9 +106,7 @@ async def serve_toytls_over_tcp(
     Returns:
         Only when cancelled.
     """
-    listeners = await open_toytls_over_tcp_listeners(
-        port, context, host=host, backlog=backlog
-    )
+    listeners = await open_toytls_over_tcp_listeners(port, context, host=host, backlog=backlog)
     await trio.serve_listeners(
         handler, listeners, handler_nursery=handler_nursery, task_status=task_status
     )

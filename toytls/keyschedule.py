@@ -83,9 +83,7 @@ def derive_schedule(
 
     def derive(label: str, length: int) -> bytes:
         info = label.encode("ascii") + b"\x00" + th
-        return HKDFExpand(algorithm=hashes.SHA256(), length=length, info=info).derive(
-            master
-        )
+        return HKDFExpand(algorithm=hashes.SHA256(), length=length, info=info).derive(master)
 
     return KeySchedule(
         master=master,

@@ -66,9 +66,7 @@ def describe(event: ev.Event) -> list[str]:
     if isinstance(event, ev.ChainVerified):
         return [f"  trusted: {' → '.join(event.path)}; the name {event.server_name!r} matches"]
     if isinstance(event, ev.VerificationSkipped):
-        return [
-            "  !! certificate NOT checked (no-verification mode): the key B+ could be anyone's"
-        ]
+        return ["  !! certificate NOT checked (no-verification mode): the key B+ could be anyone's"]
     if isinstance(event, ev.KeysDerived):
         return [
             f"  key X (session secret) {short_hex(event.secret, 6)} → "

@@ -25,11 +25,7 @@ def record_nonce(iv: bytes, seq: int) -> bytes:
 
 def protected_header(content_type: int, plaintext_length: int) -> bytes:
     """The header of a protected record, which is also its AAD."""
-    return (
-        bytes((content_type,))
-        + _VERSION
-        + (plaintext_length + TAG_SIZE).to_bytes(2, "big")
-    )
+    return bytes((content_type,)) + _VERSION + (plaintext_length + TAG_SIZE).to_bytes(2, "big")
 
 
 class _Direction:
