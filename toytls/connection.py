@@ -32,6 +32,7 @@ import os
 from collections.abc import Callable
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import events as ev
@@ -195,7 +196,9 @@ class Connection:
             Trace events only; the records go to :meth:`data_to_send`.
 
         Raises:
-            ToyTLSError: The connection already failed (the same error).
+            ToyTLSError: The connection already failed (the same error), or
+                fails now because the sequence numbers ran out (§3.4; the
+                connection is then closed, without an alert).
             RuntimeError: The handshake is not complete, or this side has
                 sent close_notify.
         """
@@ -206,25 +209,32 @@ class Connection:
             )
         events: list[ev.Event] = []
         view = memoryview(data)
-        for start in range(0, len(view), MAX_PLAINTEXT):
-            self._send_record(
-                ContentType.APPLICATION_DATA,
-                bytes(view[start : start + MAX_PLAINTEXT]),
-                events,
-            )
+        try:
+            for start in range(0, len(view), MAX_PLAINTEXT):
+                self._send_record(
+                    ContentType.APPLICATION_DATA,
+                    bytes(view[start : start + MAX_PLAINTEXT]),
+                    events,
+                )
+        except ToyTLSError as error:  # sequence numbers ran out (§3.4)
+            self._fail(error, events)
+            raise
         return events
 
     def send_close_notify(self) -> list[ev.Event]:
         """Say that this side has finished sending (§5).
 
         During the handshake this aborts it. Calling it again, or after the
-        connection ended, does nothing.
+        connection ended, does nothing. If the sequence numbers ran out, the
+        connection fails instead (the events end with ConnectionFailed).
         """
         events: list[ev.Event] = []
         if self.we_closed or self.state is State.CLOSED:
             return events
-        self._send_alert(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY, events)
-        if self.state is not State.CONNECTED or self.peer_closed:
+        exhausted = self._send_alert(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY, events)
+        if exhausted is not None:
+            self._fail(exhausted, events)
+        elif self.state is not State.CONNECTED or self.peer_closed:
             self.state = State.CLOSED
         return events
 
@@ -264,14 +274,16 @@ class Connection:
         level: AlertLevel,
         description: AlertDescription,
         events: list[ev.Event],
-    ) -> None:
+    ) -> ToyTLSError | None:
+        """Queue an alert; return the error if sequence numbers ran out."""
         protected = self._sealer is not None
         try:
             self._send_record(ContentType.ALERT, bytes((level, description)), events)
-        except ToyTLSError:
-            return  # sequence numbers exhausted: close without an alert
+        except ToyTLSError as exhausted:
+            return exhausted  # §3.4: close without an alert rather than wrap
         self.we_closed = True
         events.append(ev.AlertSent(level=level, description=description, protected=protected))
+        return None
 
     # -------------------------------------------------------------- receiving
 
@@ -570,7 +582,10 @@ class Connection:
 
 
 def _rsa_key(leaf: x509.Certificate) -> rsa.RSAPublicKey:
-    key = leaf.public_key()
+    try:
+        key = leaf.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        key = None
     if not isinstance(key, rsa.RSAPublicKey):
         # Even without verification there is no way to send X to such a key.
         raise CertificateVerifyError(

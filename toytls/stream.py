@@ -405,7 +405,9 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 return
             await self.do_handshake()
             self._eof_sent = True
-            self._emit(self._conn.send_close_notify())
+            failure = self._emit(self._conn.send_close_notify())
+            if failure is not None:
+                await self._fail(failure)
             await self._flush()
 
     async def aclose(self) -> None:
