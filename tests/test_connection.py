@@ -11,7 +11,7 @@ let ``seq`` wrap. Every way of *failing* a check of the spec is in
 from __future__ import annotations
 
 import pytest
-from helpers import ConnectionPair, client_config, der, failure, server_config
+from helpers import ConnectionPair, client_config, der, failure, server_config, split_records
 
 from toytls import events as ev
 from toytls.connection import Connection
@@ -20,19 +20,6 @@ from toytls.errors import ToyTLSError
 from toytls.messages import Certificate, ClientHello, ClientKeyExchange, Finished, ServerHello
 from toytls.pki import PKI
 from toytls.protection import RecordSealer, record_nonce
-
-
-def split_records(data: bytes) -> list[tuple[int, bytes]]:
-    """Split wire bytes into ``(content_type, fragment)`` (the test's own parser)."""
-    records = []
-    while data:
-        assert len(data) >= 5, data
-        assert data[1:3] == b"\x01\x00"
-        length = int.from_bytes(data[3:5], "big")
-        assert len(data) >= 5 + length
-        records.append((data[0], data[5 : 5 + length]))
-        data = data[5 + length :]
-    return records
 
 
 def types(events: list[ev.Event]) -> list[type]:

@@ -31,7 +31,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from helpers import ConnectionPair, client_config, der, failure, server_config
+from helpers import ConnectionPair, client_config, der, failure, server_config, split_records
 
 from toytls import events as ev
 from toytls.config import ServerConfig
@@ -80,17 +80,6 @@ def client_hello(name: bytes = b"localhost", random: bytes = b"\x11" * 32) -> by
 
 def certificate(*ders: bytes) -> bytes:
     return message(CERTIFICATE, vector(b"".join(vector(d, 3) for d in ders), 3))
-
-
-def split_records(data: bytes) -> list[tuple[int, bytes]]:
-    """``(content_type, fragment)`` of each record in ``data``."""
-    records = []
-    while data:
-        length = int.from_bytes(data[3:5], "big")
-        assert len(data) >= 5 + length
-        records.append((data[0], data[5 : 5 + length]))
-        data = data[5 + length :]
-    return records
 
 
 def shape(data: bytes) -> list[tuple[int, int]]:

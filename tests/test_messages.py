@@ -10,7 +10,7 @@ the §2 order of checks: framing, then msg_type, then the body's own rules.
 from __future__ import annotations
 
 import pytest
-from helpers import client_config, der, server_config
+from helpers import client_config, der, server_config, wire_records
 
 from toytls import events as ev
 from toytls.connection import Connection
@@ -31,7 +31,7 @@ from toytls.messages import (
     parse_message,
 )
 from toytls.pki import PKI
-from toytls.records import RecordReader, encode_record
+from toytls.records import encode_record
 
 RANDOM = bytes(range(32))
 FAKE_DER = b"\x30\x82\x01\x00" + b"\xaa" * 256
@@ -397,16 +397,6 @@ def test_unknown_msg_type(msg_type: int, body: bytes) -> None:
 # --------------------------------------------- §2 order of checks in a connection
 
 
-def split_records(data: bytes) -> list[bytes]:
-    reader = RecordReader()
-    reader.feed(data)
-    records = []
-    while (record := reader.next_record(2**16)) is not None:
-        records.append(record.header + record.fragment)
-    assert reader.buffered == 0
-    return records
-
-
 def plain_alert(code: AlertDescription) -> bytes:
     return encode_record(ContentType.ALERT, bytes((2, code)))
 
@@ -440,7 +430,7 @@ def client_waiting_certificate(pki: PKI) -> tuple[Connection, bytes]:
     client.initiate()
     server = fresh_server(pki)
     server.receive_data(client.data_to_send())
-    server_hello, certificate = split_records(server.data_to_send())
+    server_hello, certificate = wire_records(server.data_to_send())
     assert client.receive_data(server_hello)
     assert client.error is None
     return client, certificate

@@ -24,7 +24,7 @@ import itertools
 from dataclasses import dataclass, field
 
 import pytest
-from helpers import ConnectionPair, client_config, der
+from helpers import ConnectionPair, client_config, der, wire_records
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +45,7 @@ from toytls.messages import (
 )
 from toytls.pki import PKI
 from toytls.protection import RecordSealer
-from toytls.records import RecordReader, encode_record
+from toytls.records import encode_record
 from toytls.state import ACCEPTED_CONTENT, TABLE, TRANSITIONS, Role, State
 
 C, S = Role.CLIENT, Role.SERVER
@@ -78,16 +78,6 @@ INPUT_IDS = [i.name if isinstance(i, HandshakeType) else str(i) for i in INPUTS]
 
 UNKNOWN_CONTENT_TYPE = 24
 PING = b"ping"
-
-
-def split_records(data: bytes) -> list[bytes]:
-    reader = RecordReader()
-    reader.feed(data)
-    records = []
-    while (record := reader.next_record(2**16)) is not None:
-        records.append(record.header + record.fragment)
-    assert reader.buffered == 0
-    return records
 
 
 @dataclass
@@ -145,7 +135,7 @@ def drive(pki: PKI, role: Role, state: State) -> Driven:
             return Driven(role, server, client, hello, server_log)
         feed(server, hello, server_log)
         feed(client, server.data_to_send(), client_log)
-        key_exchange, finished = split_records(client.data_to_send())
+        key_exchange, finished = wire_records(client.data_to_send())
         if state is State.WAIT_CLIENT_KEY_EXCHANGE:
             return Driven(role, server, client, key_exchange, server_log)
         feed(server, key_exchange, server_log)
@@ -157,7 +147,7 @@ def drive(pki: PKI, role: Role, state: State) -> Driven:
         assert state is State.CONNECTED
         return Driven(role, server, client, client.data_to_send(), server_log, read_seq=1)
     feed(server, hello, server_log)
-    server_hello, certificate = split_records(server.data_to_send())
+    server_hello, certificate = wire_records(server.data_to_send())
     if state is State.WAIT_SERVER_HELLO:
         return Driven(role, client, server, server_hello, client_log)
     feed(client, server_hello, client_log)
@@ -165,7 +155,7 @@ def drive(pki: PKI, role: Role, state: State) -> Driven:
         return Driven(role, client, server, certificate, client_log)
     feed(client, certificate, client_log)
     feed(server, client.data_to_send(), server_log)
-    (finished,) = split_records(server.data_to_send())
+    (finished,) = wire_records(server.data_to_send())
     if state is State.WAIT_SERVER_FINISHED:
         return Driven(role, client, server, finished, client_log, read_seq=0)
     feed(client, finished, client_log)
@@ -319,7 +309,7 @@ def check_outcome(
         assert [r.message.msg_type for r in received] == [item]
         # The reply the table names went out (one record per message).
         row = next(r for r in TABLE if r.role is driven.role and r.state is state)
-        assert len(split_records(out)) == len(row.reply)
+        assert len(wire_records(out)) == len(row.reply)
         if row.next is State.CONNECTED:
             assert victim.handshake_complete
             assert any(isinstance(e, ev.HandshakeComplete) for e in events)

@@ -200,14 +200,23 @@ async def test_tcp_truncation_is_an_error(pki_dir: Path, pki: PKI) -> None:
             nursery.cancel_scope.cancel()
 
 
-async def test_rejected_certificate_on_both_sides(pki_dir: Path, pki: PKI) -> None:
-    server_errors: list[BaseException] = []
+def _broken_handler(
+    errors: list[BaseException],
+) -> Callable[[toytls.ToyTLSStream], Awaitable[None]]:
+    """A server handler that handshakes and records how the stream broke."""
 
     async def handler(stream: toytls.ToyTLSStream) -> None:
         try:
-            await stream.receive_some()
+            await stream.do_handshake()
         except trio.BrokenResourceError as exc:
-            server_errors.append(exc)
+            errors.append(exc)
+
+    return handler
+
+
+async def test_rejected_certificate_on_both_sides(pki_dir: Path, pki: PKI) -> None:
+    server_errors: list[BaseException] = []
+    handler = _broken_handler(server_errors)
 
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
@@ -272,12 +281,7 @@ async def test_server_handshake_deadline(pki_dir: Path) -> None:
     context = server_context(pki_dir)
     context.handshake_timeout = 0.3
     results: list[BaseException] = []
-
-    async def handler(stream: toytls.ToyTLSStream) -> None:
-        try:
-            await stream.do_handshake()
-        except trio.BrokenResourceError as exc:
-            results.append(exc)
+    handler = _broken_handler(results)
 
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
@@ -297,12 +301,7 @@ async def test_server_handshake_deadline(pki_dir: Path) -> None:
 
 async def test_garbage_from_a_non_toytls_peer(pki_dir: Path) -> None:
     results: list[BaseException] = []
-
-    async def handler(stream: toytls.ToyTLSStream) -> None:
-        try:
-            await stream.do_handshake()
-        except trio.BrokenResourceError as exc:
-            results.append(exc)
+    handler = _broken_handler(results)
 
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
