@@ -44,6 +44,24 @@ def received_data(events: list[ev.Event]) -> list[bytes]:
 # --------------------------------------------------------------- handshake
 
 
+def test_trace_adds_certificate_links_before_the_verdict(pki: PKI) -> None:
+    pair = handshaken(pki, trace=True)
+    story = [
+        type(e)
+        for e in pair.client_events
+        if not isinstance(e, ev.RecordSent | ev.RecordReceived)
+    ]
+    start = story.index(ev.ChainVerified) - 3
+    assert story[start : start + 4] == [
+        ev.CertificateChecked,  # leaf
+        ev.CertificateChecked,  # intermediate
+        ev.CertificateChecked,  # the root the server left out
+        ev.ChainVerified,
+    ]
+    links = [e.link for e in pair.client_events if isinstance(e, ev.CertificateChecked)]
+    assert all(link.signature_valid and link.digest_t == link.digest_s for link in links)
+
+
 def test_handshake_event_sequence_client_and_server(pki: PKI) -> None:
     pair = ConnectionPair.make(pki)
     assert types(pair.client_events) == [ev.HandshakeMessageSent]
@@ -52,9 +70,6 @@ def test_handshake_event_sequence_client_and_server(pki: PKI) -> None:
         ev.HandshakeMessageSent,  # ClientHello
         ev.HandshakeMessageReceived,  # ServerHello
         ev.HandshakeMessageReceived,  # Certificate
-        ev.CertificateChecked,  # leaf
-        ev.CertificateChecked,  # intermediate
-        ev.CertificateChecked,  # the root the server left out
         ev.ChainVerified,
         ev.HandshakeMessageSent,  # ClientKeyExchange
         ev.KeysDerived,

@@ -63,7 +63,10 @@ class HandshakeMessageReceived:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CertificateChecked:
-    """The client examined one link of the chain (digests T and S)."""
+    """*Trace*: the client examined one link of the chain (digests T and S).
+
+    Narration only: trust is decided by the verifier (see ChainVerified).
+    """
 
     link: LinkCheck
 

@@ -131,7 +131,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         self.context = context
         self.server_side = server_side
         self.server_hostname = server_hostname
-        self._conn = Connection(config, trace=context.trace)
+        # Someone listening to events wants the whole story, trace included.
+        self._conn = Connection(config, trace=context.trace or event_handler is not None)
         self._event_handler = event_handler
         self._state = _State.OK
         self._error: ToyTLSError | None = None
