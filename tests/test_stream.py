@@ -330,3 +330,21 @@ def test_client_stream_needs_a_valid_name(pki_dir: Path) -> None:
         toytls.ToyTLSStream(a, client_context(pki_dir), server_hostname="bad_name")
     with pytest.raises(ValueError, match="client context"):
         toytls.ToyTLSStream(a, client_context(pki_dir), server_side=True)
+
+
+async def test_close_notify_both_ways_closes_the_transport(pki_dir: Path, pki: PKI) -> None:
+    a, b = trio.testing.memory_stream_pair()
+    client, server = await _handshake_pair(a, b, pki_dir, pki)
+    await client.send_eof()
+    assert await server.receive_some() == b""
+    await server.send_all(b"last words")
+    await server.send_eof()  # both directions done on the server: TCP closes
+    with pytest.raises(trio.ClosedResourceError):
+        await b.send_all(b"raw")
+    assert await client.receive_some() == b"last words"
+    assert await client.receive_some() == b""  # ... and on the client too
+    with pytest.raises(trio.ClosedResourceError):
+        await a.send_all(b"raw")
+    assert await client.receive_some() == b""  # still a clean end, not an error
+    await client.aclose()
+    await server.aclose()

@@ -246,6 +246,14 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         failure = self._emit(events)
         if failure is not None:
             await self._fail(failure)
+        await self._close_transport_if_done()
+
+    async def _close_transport_if_done(self) -> None:
+        # §5: a side that has both sent and received close_notify closes the
+        # connection. The stream itself stays usable: receive_some keeps
+        # returning b"" and aclose() still works.
+        if self._conn.closed and self._conn.error is None:
+            await self.transport_stream.aclose()
 
     # ------------------------------------------------------------- handshake
 
@@ -410,6 +418,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             if failure is not None:
                 await self._fail(failure)
             await self._flush()
+            await self._close_transport_if_done()
 
     async def aclose(self) -> None:
         """Send close_notify if it is still owed, then close the transport.
