@@ -1,7 +1,8 @@
-"""The ``toytls`` command line. The only module that prints or exits.
+"""The ``toytls`` command line: flags, help, and dispatch to a command.
 
-Heavy modules (trio, cryptography) are imported inside each command, so
-``toytls --help`` starts fast.
+Only the command-line layer prints or exits. Heavy modules (trio,
+cryptography) are imported inside each command, so ``toytls --help``
+starts fast.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-#: Exit statuses, documented in --help.
+if TYPE_CHECKING:
+    from .console import Console
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -22,6 +26,19 @@ certificates, signatures, a chain of trust and an attacker who tries to get
 in the middle.
 
 Start with:  toytls demo
+Or open three terminals:
+  1$ toytls certs && toytls server
+  2$ toytls proxy --mode swap-key
+  3$ toytls client --connect 127.0.0.1:8443 --message "hello"
+"""
+
+_EXIT_STATUSES = """\
+exit status:
+  0  success
+  1  failure (a server or proxy could not run)
+  2  usage: bad flags, missing files
+  3  certificate rejected (client)
+  4  connection or protocol failure (client)
 """
 
 _CERTS_HELP = """\
@@ -47,44 +64,213 @@ example:
   toytls demo
 """
 
+_SERVER_HELP = """\
+Serve toytls/1 to many clients at once. One log line per connection event
+(connect, handshake done with the session key's fingerprint, alerts with
+their meaning, disconnect), and each connection narrated at the -v level.
+
+  --app echo   return every byte received (default)
+  --app chat   show what each client says; type a line to answer all,
+               or "@N text" to answer client N
+
+examples:
+  toytls server
+  toytls server --accept 127.0.0.1:4433 --app chat -v
+  toytls server --plaintext        # no TLS at all, to watch with the proxy
+"""
+
+_CLIENT_HELP = """\
+Connect to a toytls server, check its certificate chain (the article's
+digests S and T for each link), send key X encrypted with the server's
+public key B+, then talk. With --message, send one text, print the reply
+and close; without, send each line you type.
+
+examples:
+  toytls client --message "hello"
+  toytls client --connect 127.0.0.1:8443 --message "hi"   # through the proxy
+  toytls client --insecure --message "hi"                 # no checks at all
+  toytls client --trust certs/attacker-root.pem           # a rogue root installed
+"""
+
+_PROXY_HELP = """\
+The attacker in the middle: listen for the client, forward to the real
+server, and try one of the article's attacks.
+
+modes:
+  watch        relay and decode every record: the data is ciphertext (in
+               front of a --plaintext server it reads everything; --rewrite
+               OLD=NEW changes it on the way)
+  swap-key     偷梁换柱: the real certificate with the attacker's public key
+               B+ in place of the server's; the CA's signature kept
+  tamper-cert  change the subject's name inside the signed part
+  swap-cert    证书调包: the attacker's own genuine certificate, issued by the
+               same CA for attacker.test
+  self-signed  a certificate for the server's name signed by the attacker
+  own-ca       like mitmproxy: a certificate for the name from the
+               attacker's own root CA (works only if the client trusts it)
+  flip         after the handshake, flip one bit of a data record
+  replay       send a data record a second time
+  truncate     cut the connection after some data, without close_notify
+
+example:
+  toytls proxy --listen 127.0.0.1:8443 --upstream 127.0.0.1:4433 --mode swap-key
+"""
+
+
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more detail: -v every message's fields and the keys, -vv every record",
+    )
+    group.add_argument("-q", "--quiet", action="store_true", help="only outcomes, not the steps")
+    group.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="narration language (default: en)"
+    )
+    group.add_argument("--hexdump", action="store_true", help="annotate every record byte by byte")
+    group.add_argument(
+        "--json", action="store_true", help="one JSON object per event on stdout, for tools"
+    )
+    group.add_argument("--no-color", action="store_true", help="no colours")
+
+
+def _sub(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    text: str,
+) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=text,
+        epilog=_EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="toytls",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="exit status: 0 success, 1 failure, 2 usage error",
+        epilog=_EXIT_STATUSES,
     )
     parser.add_argument("--version", action="version", version=f"toytls {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    certs = commands.add_parser(
-        "certs",
-        help="make the demo certificates and keys",
-        description=_CERTS_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    certs.add_argument(
-        "--dir", type=Path, default=Path("certs"), help="where to write them (default: certs)"
-    )
-    certs.add_argument(
-        "--name", default="localhost", help="the server's DNS name (default: localhost)"
-    )
-    certs.add_argument("--force", action="store_true", help="overwrite existing files")
+    certs = _sub(commands, "certs", "make the demo certificates and keys", _CERTS_HELP)
+    certs.add_argument("--dir", type=Path, default=Path("certs"), help="where (default: certs)")
+    certs.add_argument("--name", default="localhost", help="the server's name (default: localhost)")
+    certs.add_argument("--force", action="store_true", help="replace existing files")
 
-    demo = commands.add_parser(
-        "demo",
-        help="watch HTTPS being built and attacked, in one terminal",
-        description=_DEMO_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    demo = _sub(
+        commands, "demo", "watch HTTPS being built and attacked, in one terminal", _DEMO_HELP
     )
-    demo.add_argument(
+    demo.add_argument("--certs", type=Path, default=None, help="use (or create) the PKI here")
+    demo.add_argument("--no-color", action="store_true", help="no colours")
+
+    server = _sub(commands, "server", "serve toytls/1 (echo or chat)", _SERVER_HELP)
+    server.add_argument(
+        "--accept", default="127.0.0.1:4433", help="HOST:PORT to listen on (default: %(default)s)"
+    )
+    server.add_argument(
+        "--cert-chain",
+        type=Path,
+        default=Path("certs/chain.pem"),
+        help="the chain to present, leaf first (default: %(default)s)",
+    )
+    server.add_argument(
+        "--key",
+        type=Path,
+        default=Path("certs/server.key"),
+        help="the leaf's private key B− (default: %(default)s)",
+    )
+    server.add_argument(
+        "--app", choices=("echo", "chat"), default="echo", help="what to do with data"
+    )
+    server.add_argument("--plaintext", action="store_true", help="no TLS at all: plain TCP")
+    server.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a client has to finish the handshake (default: 10)",
+    )
+    _add_output_flags(server)
+
+    client = _sub(commands, "client", "connect to a server, check it, talk", _CLIENT_HELP)
+    client.add_argument(
+        "--connect", default="127.0.0.1:4433", help="HOST:PORT (default: %(default)s)"
+    )
+    client.add_argument(
+        "--server-name",
+        default="localhost",
+        help="the name to ask for and check the certificate against (default: localhost)",
+    )
+    client.add_argument(
+        "--cafile",
+        type=Path,
+        default=Path("certs/root.pem"),
+        help="the trusted root, holding A+ (default: %(default)s)",
+    )
+    client.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="ROOT.pem",
+        help="trust one more root (as if someone installed it on your computer)",
+    )
+    client.add_argument(
+        "--insecure",
+        action="store_true",
+        help="skip ALL certificate checks (shows what an attacker gains)",
+    )
+    client.add_argument("--message", help="send this text, print the reply, close")
+    client.add_argument("--plaintext", action="store_true", help="no TLS at all: plain TCP")
+    _add_output_flags(client)
+
+    proxy = _sub(commands, "proxy", "the attacker in the middle", _PROXY_HELP)
+    proxy.add_argument(
+        "--listen", default="127.0.0.1:8443", help="HOST:PORT for clients (default: %(default)s)"
+    )
+    proxy.add_argument(
+        "--upstream", default="127.0.0.1:4433", help="the real server (default: %(default)s)"
+    )
+    proxy.add_argument(
+        "--mode",
+        required=True,
+        metavar="MODE",
+        choices=(
+            "watch",
+            "swap-key",
+            "tamper-cert",
+            "swap-cert",
+            "self-signed",
+            "own-ca",
+            "flip",
+            "replay",
+            "truncate",
+        ),
+        help="the attack (see above)",
+    )
+    proxy.add_argument(
         "--certs",
         type=Path,
-        default=None,
-        help="use (or create) the PKI in this directory instead of a temporary one",
+        default=Path("certs"),
+        help="where the attacker's key and certificates are (default: certs)",
     )
-    demo.add_argument("--no-color", action="store_true", help="plain text, no colours")
+    proxy.add_argument(
+        "--rewrite",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="in plaintext, replace OLD with NEW on the way (watch mode)",
+    )
+    _add_output_flags(proxy)
     return parser
 
 
@@ -157,6 +343,38 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return _fail("some scenarios did not behave as predicted")
 
 
+def _console(args: argparse.Namespace, *, timestamps: bool) -> Console:
+    from .console import Console
+
+    level = 0 if args.quiet else 1 + args.verbose
+    return Console(
+        json_mode=args.json,
+        color=sys.stdout.isatty() and not args.no_color and not args.json,
+        lang=args.lang,
+        level=level,
+        hexdump=args.hexdump,
+        timestamps=timestamps,
+    )
+
+
+def _cmd_server(args: argparse.Namespace) -> int:
+    from .commands import server
+
+    return server.run(args, _console(args, timestamps=True))
+
+
+def _cmd_client(args: argparse.Namespace) -> int:
+    from .commands import client
+
+    return client.run(args, _console(args, timestamps=False))
+
+
+def _cmd_proxy(args: argparse.Namespace) -> int:
+    from .commands import proxy
+
+    return proxy.run(args, _console(args, timestamps=True))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``toytls`` command; returns the exit status."""
     parser = _build_parser()
@@ -164,7 +382,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handlers = {"certs": _cmd_certs, "demo": _cmd_demo}
+    handlers = {
+        "certs": _cmd_certs,
+        "demo": _cmd_demo,
+        "server": _cmd_server,
+        "client": _cmd_client,
+        "proxy": _cmd_proxy,
+    }
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
