@@ -6,6 +6,9 @@ status; :mod:`toytls.cli` parses the flags and calls it.
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Awaitable, Callable
+
 #: Exit statuses shared by every command (documented in ``--help``).
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -13,3 +16,38 @@ EXIT_USAGE = 2
 EXIT_CERTIFICATE_REJECTED = 3
 EXIT_CONNECTION_FAILED = 4
 EXIT_INTERRUPTED = 130
+
+
+async def until_interrupted(main: Callable[..., Awaitable[object]], *args: object) -> bool:
+    """Run ``main(*args)`` until it returns or Ctrl-C / SIGTERM arrives.
+
+    A signal cancels ``main`` cleanly (its ``finally`` blocks and stream
+    closes run) instead of raising KeyboardInterrupt somewhere inside it.
+    An exception from ``main`` comes out as itself, not in a group.
+
+    Returns:
+        True if a signal stopped it.
+    """
+    import trio
+
+    interrupted = False
+    failure: BaseException | None = None
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+
+            async def watch() -> None:
+                nonlocal interrupted
+                async for _ in signals:
+                    interrupted = True
+                    nursery.cancel_scope.cancel()
+                    return
+
+            nursery.start_soon(watch)
+            try:
+                await main(*args)
+            except Exception as exc:  # re-raised below, outside the nursery
+                failure = exc
+            nursery.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return interrupted

@@ -24,8 +24,10 @@ from ..stream import ToyTLSInsecureWarning, ToyTLSStream
 from . import (
     EXIT_CERTIFICATE_REJECTED,
     EXIT_CONNECTION_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    until_interrupted,
 )
 
 
@@ -178,7 +180,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.plaintext:
         console.warn("--plaintext: no encryption at all; everything is readable on the wire")
     try:
-        trio.run(session, args, console, context)
+        interrupted = trio.run(until_interrupted, session, args, console, context)
     except _Failed as failure:
         console.error(failure.reason)
         console.record(
@@ -189,8 +191,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
             alert=failure.alert,
         )
         return failure.status
-    except KeyboardInterrupt:
+    if interrupted:
         console.error("interrupted")
-        return 130
+        console.record("result", status="interrupted", exit=EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     console.record("result", status="ok", exit=EXIT_OK)
     return EXIT_OK

@@ -46,7 +46,7 @@ from ..messages import ClientHello, parse_message
 from ..narration import alert_meaning, short_hex
 from ..records import RawRecord, RecordReader
 from ..stream import ToyTLSInsecureWarning, ToyTLSStream
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, until_interrupted
 
 _TO_SERVER = "client→server"
 _TO_CLIENT = "server→client"
@@ -528,10 +528,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.error(str(exc))
         return EXIT_USAGE
     try:
-        trio.run(serve, args, console, kit)
+        trio.run(until_interrupted, serve, args, console, kit)
     except OSError as exc:
         console.error(f"cannot listen on {args.listen}: {exc.strerror or exc}")
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        console.line("proxy stopped")
+    console.line("proxy stopped")
+    console.record("stopped")
     return EXIT_OK

@@ -20,7 +20,7 @@ from ..context import Context, create_server_context
 from ..errors import ToyTLSError
 from ..narration import alert_meaning
 from ..stream import ToyTLSStream
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, until_interrupted
 
 #: What a connection's application sees: a stream of either kind.
 AnyStream = trio.abc.Stream
@@ -184,20 +184,19 @@ async def serve(args: argparse.Namespace, console: Console, context: Context | N
     handler = functools.partial(
         _handle, args=args, context=context, console=console, counter=itertools.count(1), room=room
     )
-    # Open the socket before the nursery, so "address in use" is a plain
-    # OSError for run() to report, not an exception group.
+    # Opened before any nursery, so "address in use" is a plain OSError.
     listeners = await trio.open_tcp_listeners(port, host=host)
+    bound = listeners[0].socket.getsockname()
+    mode = "plaintext (no encryption at all!)" if context is None else "toytls/1"
+    console.line(
+        f"listening on {bound[0]}:{bound[1]} ({mode}, app {args.app}); Ctrl-C stops",
+        style="bold",
+    )
+    console.record(
+        "listening", host=bound[0], port=bound[1], plaintext=context is None, app=args.app
+    )
     async with trio.open_nursery() as nursery:
         nursery.start_soon(trio.serve_listeners, handler, listeners)
-        bound = listeners[0].socket.getsockname()
-        mode = "plaintext (no encryption at all!)" if context is None else "toytls/1"
-        console.line(
-            f"listening on {bound[0]}:{bound[1]} ({mode}, app {args.app}); Ctrl-C stops",
-            style="bold",
-        )
-        console.record(
-            "listening", host=bound[0], port=bound[1], plaintext=context is None, app=args.app
-        )
         if args.app == "chat":
             console.line("type a line to answer every client, or @N text to answer client N")
             nursery.start_soon(_operator, room, console)
@@ -214,10 +213,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.plaintext:
         console.warn("plaintext mode: everything crosses the network readable and changeable")
     try:
-        trio.run(serve, args, console, context)
+        trio.run(until_interrupted, serve, args, console, context)
     except OSError as exc:
         console.error(f"cannot listen on {args.accept}: {exc.strerror or exc}")
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        console.line("server stopped")
+    console.line("server stopped")
+    console.record("stopped")
     return EXIT_OK

@@ -1,0 +1,154 @@
+"""Run ``toytls`` commands as real processes, and read their JSON events.
+
+Servers and proxies listen on port 0 and announce the real port in their
+first JSON line (``{"event": "listening", "port": …}``), so tests never
+guess a free port. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import IO, Any
+
+TOYTLS = [sys.executable, "-m", "toytls.cli"]
+ENV = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONUNBUFFERED": "1"}
+
+
+def parse_json_lines(text: str) -> list[dict[str, Any]]:
+    """Every line of ``text`` that is a JSON object (others are skipped)."""
+    events = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            events.append(json.loads(line))
+    return events
+
+
+@dataclass
+class Result:
+    """A finished command."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return parse_json_lines(self.stdout)
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("event") == name]
+
+
+def run(*args: str, stdin: str | None = None, timeout: float = 60) -> Result:
+    """Run ``toytls ARGS`` to completion."""
+    completed = subprocess.run(
+        [*TOYTLS, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=ENV,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+class Background:
+    """A ``toytls`` server or proxy running in the background with ``--json``.
+
+    Two threads drain its stdout and stderr all the time, so a chatty
+    process never blocks on a full pipe; :meth:`lines` shows what it printed
+    so far.
+    """
+
+    def __init__(self, *args: str, stdin: bool = False) -> None:
+        self.args = args
+        self.process = subprocess.Popen(
+            [*TOYTLS, *args, "--json"],
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        self._out: list[str] = []
+        self._err: list[str] = []
+        self._readers = [
+            threading.Thread(
+                target=self._drain, args=(self.process.stdout, self._out), daemon=True
+            ),
+            threading.Thread(
+                target=self._drain, args=(self.process.stderr, self._err), daemon=True
+            ),
+        ]
+        for reader in self._readers:
+            reader.start()
+        wait_until(lambda: self._out or self.process.poll() is not None, timeout=30)
+        if not self._out:
+            self.stop()
+            raise AssertionError(f"{args} did not start: {''.join(self._err)}")
+        self.first: dict[str, Any] = json.loads(self._out[0])
+        if self.first.get("event") != "listening":
+            raise AssertionError(f"{args} did not start: {self.first}")
+        self.port: int = self.first["port"]
+        self.result: Result | None = None
+
+    @staticmethod
+    def _drain(pipe: IO[str] | None, into: list[str]) -> None:
+        assert pipe is not None
+        for line in pipe:
+            into.append(line)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def events(self) -> list[dict[str, Any]]:
+        """The JSON events printed so far."""
+        return parse_json_lines("".join(self._out))
+
+    def send_stdin(self, text: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(text)
+        self.process.stdin.flush()
+
+    def stop(self, timeout: float = 15) -> Result:
+        """Ctrl-C the process and collect what it printed."""
+        if self.result is None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            for reader in self._readers:
+                reader.join(timeout=10)
+            for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+                if pipe is not None:
+                    pipe.close()
+            self.result = Result(self.process.returncode, "".join(self._out), "".join(self._err))
+        return self.result
+
+    def __enter__(self) -> Background:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_until(predicate: Any, timeout: float = 10, interval: float = 0.05) -> None:
+    """Poll ``predicate()`` until it is true, or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
