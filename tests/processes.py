@@ -24,8 +24,8 @@ ENV = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONUNBUFFERED": "1"}
 def parse_json_lines(text: str) -> list[dict[str, Any]]:
     """Every line of ``text`` that is a JSON object (others are skipped)."""
     events = []
-    for line in text.splitlines():
-        line = line.strip()
+    for raw in text.splitlines():
+        line = raw.strip()
         if line.startswith("{"):
             events.append(json.loads(line))
     return events
