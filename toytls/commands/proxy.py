@@ -417,6 +417,13 @@ async def _mitm(link: _Link, client: trio.SocketStream, server: trio.SocketStrea
         client_write_key=stolen[0].schedule.client_write_key.hex(),
         server_write_key=stolen[0].schedule.server_write_key.hex(),
     )
+    schedule = stolen[0].schedule
+    link.log(
+        f"keys derived from X: client→server {schedule.client_write_key.hex()}, "
+        f"server→client {schedule.server_write_key.hex()}; every message below is read "
+        "and re-encrypted, and neither side can tell",
+        style="red",
+    )
     async with victim, upstream, trio.open_nursery() as nursery:
         nursery.start_soon(_pipe, link, "client", victim, upstream)
         nursery.start_soon(_pipe, link, "server", upstream, victim)
