@@ -8,6 +8,7 @@ starts fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -171,6 +172,10 @@ def _build_parser() -> argparse.ArgumentParser:
         commands, "demo", "watch HTTPS being built and attacked, in one terminal", _DEMO_HELP
     )
     demo.add_argument("--certs", type=Path, default=None, help="use (or create) the PKI here")
+    demo.add_argument("--lang", choices=("en", "zh"), default="en", help="language (default: en)")
+    demo.add_argument("--only", metavar="N[,M]", help="run only these scenarios, e.g. --only 6,12")
+    demo.add_argument("--step", action="store_true", help="wait for Enter before each scenario")
+    demo.add_argument("--json", action="store_true", help="one JSON object per scenario result")
     demo.add_argument("--no-color", action="store_true", help="no colours")
 
     server = _sub(commands, "server", "serve toytls/1 (echo or chat)", _SERVER_HELP)
@@ -315,32 +320,91 @@ def _cmd_certs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _parse_only(text: str | None) -> set[int] | None:
+    if text is None:
+        return None
+    try:
+        numbers = {int(part) for part in text.split(",") if part.strip()}
+    except ValueError:
+        raise ValueError(f"--only takes scenario numbers like 6,12, not {text!r}") from None
+    if not numbers or not numbers <= set(range(1, 14)):
+        raise ValueError(f"--only takes numbers from 1 to 13, not {text!r}")
+    return numbers
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+    import shutil
+    import textwrap
+
     import trio
 
-    from .demo import run_demo
-
-    color = sys.stdout.isatty() and not args.no_color
-
-    def write(line: str) -> None:
-        if color and line.startswith("=="):
-            line = f"\033[1m{line}\033[0m"
-        print(line, flush=True)
+    from .commands import until_interrupted
+    from .demo import ScenarioResult, run_demo
+    from .demo_texts import LINES
 
     try:
-        results = trio.run(lambda: run_demo(write, certs_dir=args.certs))
+        only = _parse_only(args.only)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    color = sys.stdout.isatty() and not args.no_color and not args.json
+
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 100))
+
+    def write(line: str, highlight: bool) -> None:
+        if args.json:
+            return
+        # Short lines for a projector: wrap, keeping the line's indent.
+        indent = " " * (len(line) - len(line.lstrip()))
+        line = textwrap.fill(line, width, subsequent_indent=indent + "  ") if line else line
+        if color and line.startswith("=="):
+            line = f"\033[1;36m{line}\033[0m"
+        elif color and highlight:
+            line = f"\033[1;33m{line}\033[0m"
+        print(line, flush=True)
+
+    def on_result(result: ScenarioResult) -> None:
+        if args.json:
+            row = {"event": "scenario", **dataclasses.asdict(result)}
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+
+    async def pause() -> None:
+        print(LINES[args.lang]["pause"], flush=True)
+        await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
+
+    results: list[ScenarioResult] = []
+
+    async def main() -> None:
+        results.extend(
+            await run_demo(
+                write,
+                lang=args.lang,
+                certs_dir=args.certs,
+                only=only,
+                pause=pause if args.step else None,
+                on_result=on_result,
+            )
+        )
+
+    try:
+        interrupted = trio.run(until_interrupted, main)
     except (OSError, ValueError) as exc:
         return _fail(str(exc), EXIT_USAGE)
-    print("\nscenario                                   predicted / happened")
-    for result in results:
-        mark = "✓" if result.as_predicted else "✗"
-        print(f" {mark} {result.number}. {result.title}")
-        print(f"     predicted: {result.predicted}")
-        print(f"     happened:  {result.happened}")
-    if all(r.as_predicted for r in results):
-        print("\nEvery scenario behaved as the article predicts.")
-        return EXIT_OK
-    return _fail("some scenarios did not behave as predicted")
+    if interrupted:
+        return _fail("interrupted; everything the demo started is stopped", 130)
+    ok = all(r.as_predicted for r in results)
+    if not args.json:
+        print(f"\n{LINES[args.lang]['table']}")
+        for r in results:
+            mark = "✓" if r.as_predicted else "✗"
+            if color:
+                mark = f"\033[1;{32 if r.as_predicted else 31}m{mark}\033[0m"
+            print(f" {mark} {r.number:>2}. {r.title}")
+            print(f"       {r.predicted}")
+            print(f"       → {r.happened}")
+        print("\n" + LINES[args.lang]["all_ok" if ok else "some_bad"])
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def _console(args: argparse.Namespace, *, timestamps: bool) -> Console:
@@ -393,6 +457,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except BrokenPipeError:
+        # stdout went away (``toytls demo | head``): stop quietly, and keep
+        # Python from complaining again when it flushes at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from . import events as ev
@@ -59,6 +60,8 @@ class Console:
             logs).
         out: The stream for normal output.
         err: The stream for warnings and errors.
+        sink: In JSON mode, hand each object to this callable instead of
+            printing it (the demo collects the server's and proxy's events).
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class Console:
         timestamps: bool = False,
         out: TextIO | None = None,
         err: TextIO | None = None,
+        sink: Callable[[dict[str, object]], None] | None = None,
     ) -> None:
         self.json_mode = json_mode
         self.color = color
@@ -81,6 +85,7 @@ class Console:
         self.timestamps = timestamps
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self.sink = sink
         self._narrators: dict[str, Narrator] = {}
 
     def forget(self, prefix: str) -> None:
@@ -114,8 +119,13 @@ class Console:
         """Print one JSON object (JSON mode only) with a time and ``event``."""
         if not self.json_mode:
             return
-        obj = {"time": _now_iso(), "event": kind, **fields}
-        print(json.dumps(obj, ensure_ascii=False), file=self.out, flush=True)
+        self._emit_json({"time": _now_iso(), "event": kind, **fields})
+
+    def _emit_json(self, obj: dict[str, object]) -> None:
+        if self.sink is not None:
+            self.sink(obj)
+        else:
+            print(json.dumps(obj, ensure_ascii=False), file=self.out, flush=True)
 
     def warn(self, text: str) -> None:
         """A warning for people, on stderr, always shown (also in JSON mode)."""
@@ -135,13 +145,7 @@ class Console:
             role: Whose narration to use ("client", "server" or "proxy").
         """
         if self.json_mode:
-            print(
-                json.dumps(
-                    {"time": _now_iso(), **event_to_dict(event, side=side)}, ensure_ascii=False
-                ),
-                file=self.out,
-                flush=True,
-            )
+            self._emit_json({"time": _now_iso(), **event_to_dict(event, side=side)})
             return
         # One narrator per connection: it remembers where that connection is.
         key = f"{role} {prefix}"

@@ -489,7 +489,13 @@ async def _handle(
     link.log("closed", kind="disconnect")
 
 
-async def serve(args: argparse.Namespace, console: Console, kit: AttackerKit | None) -> None:
+async def serve(
+    args: argparse.Namespace,
+    console: Console,
+    kit: AttackerKit | None,
+    *,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
     """Listen and attack until cancelled."""
     mode = Mode(args.mode)
     host, port = parse_address(args.listen, what="--listen")
@@ -512,6 +518,7 @@ async def serve(args: argparse.Namespace, console: Console, kit: AttackerKit | N
         style="bold",
     )
     console.record("listening", host=bound[0], port=bound[1], mode=mode.value)
+    task_status.started(bound[1])
     await trio.serve_listeners(handler, listeners)
 
 

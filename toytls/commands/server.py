@@ -177,7 +177,13 @@ async def _operator(room: ChatRoom, console: Console) -> None:
         await room.say(line.rstrip("\n"), console)
 
 
-async def serve(args: argparse.Namespace, console: Console, context: Context | None) -> None:
+async def serve(
+    args: argparse.Namespace,
+    console: Console,
+    context: Context | None,
+    *,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
     """Listen and serve until cancelled."""
     host, port = parse_address(args.accept, what="--accept")
     room = ChatRoom()
@@ -195,6 +201,7 @@ async def serve(args: argparse.Namespace, console: Console, context: Context | N
     console.record(
         "listening", host=bound[0], port=bound[1], plaintext=context is None, app=args.app
     )
+    task_status.started(bound[1])
     async with trio.open_nursery() as nursery:
         nursery.start_soon(trio.serve_listeners, handler, listeners)
         if args.app == "chat":

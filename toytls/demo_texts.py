@@ -1,0 +1,180 @@
+"""Every sentence ``toytls demo`` says, in English and Chinese.
+
+Kept apart from the scenario code so that the two languages stay side by
+side and the code reads as the steps it runs. The Chinese uses the
+article's terms (公钥B+, 私钥B−, 密钥X, 摘要T/S, 数字证书, 数字签名, 根证书);
+the sentences are our own.
+"""
+
+from __future__ import annotations
+
+#: Scenario titles and the article's prediction for each, by number.
+TITLES: dict[str, dict[int, tuple[str, str]]] = {
+    "en": {
+        1: (
+            "Plain HTTP: anyone on the path reads and changes",
+            "the attacker reads and changes it; nobody notices",
+        ),
+        2: ("One symmetric key only", "whoever saw key X travel reads everything"),
+        3: ("One key pair only", "anyone holding B+ reads the server's replies"),
+        4: ("Why not two key pairs for everything", "RSA is far slower than AES"),
+        5: ("Hybrid without certificates: 偷梁换柱", "the attacker gets key X; nobody notices"),
+        6: ("Certificate + signature vs 偷梁换柱", "rejected: digest T ≠ S, key X never sent"),
+        7: ("A tampered certificate", "rejected by the signature (T ≠ S)"),
+        8: ("The chain of trust", "root → intermediate → leaf, each link T = S"),
+        9: (
+            "A genuine certificate for another name (证书调包)",
+            "rejected: the name does not match",
+        ),
+        10: ("The attacker's own CA", "rejected: unknown CA"),
+        11: (
+            "A rogue root installed on your computer",
+            "the attack succeeds: no absolute security",
+        ),
+        12: ("Changing, replaying, cutting the data", "each one detected"),
+        13: ("The whole six-step flow", "the honest handshake, step by step"),
+    },
+    "zh": {
+        1: ("明文 HTTP：路上的人能看也能改", "中间人看到并改掉内容，双方都没察觉"),
+        2: ("只用对称加密", "谁看到密钥X 在路上传过，谁就能读一切"),
+        3: ("只用一对非对称密钥", "拿到公钥B+ 的人都能读服务器的回复"),
+        4: ("为什么不全程用两对公私钥", "RSA 比 AES 慢得多"),
+        5: ("混合加密但没有证书：偷梁换柱", "中间人拿到密钥X，双方都不知道"),
+        6: ("数字证书 + 数字签名 对抗偷梁换柱", "被拒绝：摘要T ≠ 摘要S，密钥X 根本不会发出"),
+        7: ("被篡改的数字证书", "数字签名对不上（T ≠ S），被拒绝"),
+        8: ("证书信任链", "根证书 → 中间证书 → 服务器证书，每一环 T = S"),
+        9: ("另一个域名的合法证书（证书调包）", "被拒绝：域名对不上"),
+        10: ("中间人自己的 CA", "被拒绝：不认识的 CA"),
+        11: ("你的电脑被装了黑客的根证书", "攻击成功：没有绝对的安全"),
+        12: ("篡改、重放、截断数据", "每一种都会被发现"),
+        13: ("完整的六步流程", "诚实的握手，一步一步"),
+    },
+}
+
+#: Narration lines, by key; ``{name}`` fields are filled in by the demo.
+LINES: dict[str, dict[str, str]] = {
+    "en": {
+        "pki": "Making the PKI (root CA, intermediate, server, attacker) in {where} …",
+        "plain_setup": "A plaintext server, an attacker in the middle who only watches, a client.",
+        "plain_seen": "the attacker read: {text!r}",
+        "plain_rewrite": "Again, but now the attacker changes '{old}' to '{new}' on the way:",
+        "plain_changed": "the client got {text!r}, and cannot tell it was changed",
+        "sym_setup": "Both sides use one AES key X. But X must first reach the other side, in clear:",
+        "sym_key": "key X on the wire, for everyone to copy: {key}",
+        "sym_read": "the eavesdropper opens the ciphertext with the copied X: {text!r}",
+        "asym_setup": "The server has one key pair. It sends B+ to everyone and locks its reply with B−:",
+        "asym_read": "anyone with B+ opens it: {text!r}",
+        "speed": "On this machine, one {size}-byte message: RSA {rsa:.0f} µs, AES-GCM {aes:.1f} µs",
+        "speed_ratio": "RSA is {ratio:.0f}× slower: so RSA only carries key X, once, and AES does the rest",
+        "swap_setup": "The attacker swaps the server's public key for his own B+ (偷梁换柱) …",
+        "no_check": "… and the client does not check certificates.",
+        "stolen_key": "the attacker decrypted key X with his B−: {key}",
+        "stolen_text": "the attacker reads: {text!r}",
+        "unnoticed": "the client got its reply and noticed nothing",
+        "check": "… and the client checks the certificate's signature.",
+        "digests": "digest S (computed) = {s}   digest T (from the signature) = {t}",
+        "rejected": "rejected ({alert}): {reason}",
+        "no_key_sent": "key X never left the client",
+        "tamper_setup": "The attacker changes one letter of the name inside the signed part.",
+        "chain_setup": "The honest server. The client walks the chain up to a root it already trusts:",
+        "chain_link": "{subject}  ← signed by {issuer}: T = S {ok}",
+        "chain_ok": "every link holds, and the name matches: the server's B+ is genuine",
+        "swapcert_setup": "The attacker shows his own genuine certificate, issued by the same CA for attacker.test.",
+        "ownca_setup": "The attacker issues a certificate for the name from his own root CA (like mitmproxy).",
+        "rogue_setup": "Same attack, but someone installed the attacker's root on the client's computer.",
+        "data_setup": "The handshake is honest; now the attacker works on the data records.",
+        "data_case": "{what}: {outcome}",
+        "flow_setup": "The honest run again, in the article's six steps:",
+        "table": "scenario / predicted / happened",
+        "all_ok": "Every scenario behaved as the article predicts.",
+        "some_bad": "Some scenarios did not behave as predicted.",
+        "pause": "(Enter for the next scenario)",
+    },
+    "zh": {
+        "pki": "正在生成 PKI（根证书、中间证书、服务器证书、黑客的材料），目录：{where} …",
+        "plain_setup": "一个明文服务器，一个只看不动的中间人，一个客户端。",
+        "plain_seen": "中间人看到了：{text!r}",
+        "plain_rewrite": "再来一次，这回中间人把“{old}”改成“{new}”：",
+        "plain_changed": "客户端收到 {text!r}，完全不知道被改过",
+        "sym_setup": "双方共用一个 AES 密钥X。可是 X 得先明文送到对方手里：",
+        "sym_key": "密钥X 在网上明文传输，谁都能抄下来：{key}",
+        "sym_read": "窃听者用抄来的 X 解开密文：{text!r}",
+        "asym_setup": "服务器只有一对密钥。它把公钥B+ 发给所有人，用私钥B− 锁住回复：",
+        "asym_read": "任何拿到 B+ 的人都能解开：{text!r}",
+        "speed": "在这台机器上，一条 {size} 字节的消息：RSA {rsa:.0f} 微秒，AES-GCM {aes:.1f} 微秒",
+        "speed_ratio": "RSA 慢了 {ratio:.0f} 倍：所以 RSA 只用一次，用来送密钥X，其余交给 AES",
+        "swap_setup": "中间人把服务器的公钥换成自己的公钥B+（偷梁换柱）……",
+        "no_check": "……而客户端不检查证书。",
+        "stolen_key": "中间人用自己的私钥B− 解出了密钥X：{key}",
+        "stolen_text": "中间人读到：{text!r}",
+        "unnoticed": "客户端照常收到回复，什么也没发现",
+        "check": "……这次客户端检查证书的数字签名。",
+        "digests": "摘要S（自己算的）= {s}   摘要T（从数字签名解出的）= {t}",
+        "rejected": "拒绝（{alert}）：{reason}",
+        "no_key_sent": "密钥X 从未离开客户端",
+        "tamper_setup": "中间人把数字证书明文数据里的域名改了一个字母。",
+        "chain_setup": "诚实的服务器。客户端沿着信任链一直验证到本地已有的根证书：",
+        "chain_link": "{subject}  ← 由 {issuer} 签名：T = S {ok}",
+        "chain_ok": "每一环都成立，域名也对得上：服务器的公钥B+ 是真的",
+        "swapcert_setup": "中间人拿出自己的合法证书——同一个 CA 给 attacker.test 签发的。",
+        "ownca_setup": "中间人用自己的根证书当场签发这个域名的证书（像 mitmproxy 那样）。",
+        "rogue_setup": "同样的攻击，但有人在客户端电脑上装了黑客的根证书。",
+        "data_setup": "握手是诚实的；现在中间人对数据记录下手。",
+        "data_case": "{what}：{outcome}",
+        "flow_setup": "再走一遍诚实的流程，按文章的六个步骤：",
+        "table": "场景 / 预期 / 实际",
+        "all_ok": "每个场景都和文章预言的一样。",
+        "some_bad": "有的场景和预期不一样。",
+        "pause": "（按回车进入下一个场景）",
+    },
+}
+
+#: The three data attacks of scenario 12.
+DATA_ATTACKS: dict[str, dict[str, str]] = {
+    "en": {
+        "flip": "one bit flipped",
+        "replay": "a record replayed",
+        "truncate": "cut without close_notify",
+    },
+    "zh": {
+        "flip": "翻转一个比特",
+        "replay": "重放一条记录",
+        "truncate": "不发 close_notify 直接断开",
+    },
+}
+
+#: The letter from the article's story, and what the attacker changes in it.
+LETTER: dict[str, tuple[str, str, str]] = {
+    "en": ("Happy birthday, darling! See you tonight at eight.", "eight", "nine"),
+    "zh": ("生日快乐！亲爱的，今晚八点见。", "八点", "九点"),
+}
+
+#: Short "what happened" notes for the final table.
+HAPPENED: dict[str, dict[str, str]] = {
+    "en": {
+        "plain": "read it, and changed {old} → {new}",
+        "sym": "the eavesdropper read it",
+        "asym": "opened with B+",
+        "speed": "RSA {ratio:.0f}× slower",
+        "stolen": "the attacker read the letter",
+        "not_stolen": "the attack did not work: {why}",
+        "not_rejected": "not rejected: {why}",
+        "chain": "root → intermediate → leaf, all T = S",
+        "data": "flip, replay, truncate: all detected",
+        "flow": "all six steps, reply received",
+        "crashed": "failed to run: {why}",
+    },
+    "zh": {
+        "plain": "看到了，还把“{old}”改成了“{new}”",
+        "sym": "窃听者读到了",
+        "asym": "用公钥B+ 解开了",
+        "speed": "RSA 慢 {ratio:.0f} 倍",
+        "stolen": "中间人读到了信",
+        "not_stolen": "攻击没有成功：{why}",
+        "not_rejected": "没有被拒绝：{why}",
+        "chain": "根证书 → 中间证书 → 服务器证书，全部 T = S",
+        "data": "翻转、重放、截断：全部被发现",
+        "flow": "六步都走完，收到回复",
+        "crashed": "没能运行：{why}",
+    },
+}
