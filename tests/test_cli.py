@@ -125,7 +125,7 @@ def test_demo_ctrl_c_stops_everything_cleanly() -> None:
             break
     assert "== 1." in seen
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=15)
+    _, err = process.communicate(timeout=15)
     assert process.returncode == 130
     assert "Traceback" not in err and "interrupted" in err
 

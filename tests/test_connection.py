@@ -47,9 +47,7 @@ def received_data(events: list[ev.Event]) -> list[bytes]:
 def test_trace_adds_certificate_links_before_the_verdict(pki: PKI) -> None:
     pair = handshaken(pki, trace=True)
     story = [
-        type(e)
-        for e in pair.client_events
-        if not isinstance(e, ev.RecordSent | ev.RecordReceived)
+        type(e) for e in pair.client_events if not isinstance(e, ev.RecordSent | ev.RecordReceived)
     ]
     start = story.index(ev.ChainVerified) - 3
     assert story[start : start + 4] == [
