@@ -19,6 +19,10 @@ from .config import ClientConfig, ServerConfig
 #: §6 — default handshake deadline, from accept to the server's Finished.
 DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 
+#: How many server handshakes may do their RSA work at once (one per core
+#: here; RSA releases the GIL).
+DEFAULT_HANDSHAKE_WORKERS = 2
+
 StrOrPath = str | Path
 
 
@@ -37,6 +41,11 @@ class Context:
             ``unrecognized_name``.
         handshake_timeout: Server only. Seconds from accept to the server's
             Finished before the connection is dropped (§6).
+        handshake_workers: Server only. At most this many handshakes do
+            their heavy work (parsing, RSA decryption, key derivation) at the
+            same time, each in a worker thread. The event loop stays free for
+            established connections however many key exchanges arrive, and
+            the RSA work of two handshakes can use two cores.
         trace: Report every record in the connection's events (narration).
     """
 
@@ -48,6 +57,7 @@ class Context:
         self.private_key: rsa.RSAPrivateKey | None = None
         self.server_names: frozenset[str] | None = None
         self.handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT
+        self.handshake_workers = DEFAULT_HANDSHAKE_WORKERS
         self.trace = False
 
     def __repr__(self) -> str:

@@ -30,6 +30,7 @@ import enum
 import math
 import operator
 import warnings
+import weakref
 from collections.abc import Callable
 from types import TracebackType
 from typing import NoReturn
@@ -240,7 +241,16 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             await self._transport_failed(exc)
         try:
-            events = self._conn.receive_data(bytes(data))
+            if self.server_side and not self._conn.handshake_complete:
+                # RSA decryption takes about a millisecond and releases the
+                # GIL: do it in a worker thread, a few at a time, so a flood
+                # of key exchanges neither blocks the event loop (and the
+                # established connections on it) nor queues without bound.
+                events = await trio.to_thread.run_sync(
+                    self._conn.receive_data, bytes(data), limiter=_handshake_limiter(self.context)
+                )
+            else:
+                events = self._conn.receive_data(bytes(data))
         except ToyTLSError as error:  # the connection had already failed
             await self._fail(error)
         failure = self._emit(events)
@@ -443,6 +453,17 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                         pass
         finally:
             await self.transport_stream.aclose()
+
+
+_LIMITERS: weakref.WeakKeyDictionary[Context, trio.CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+def _handshake_limiter(context: Context) -> trio.CapacityLimiter:
+    """The one limiter shared by every server stream of ``context``."""
+    limiter = _LIMITERS.get(context)
+    if limiter is None or limiter.total_tokens != context.handshake_workers:
+        limiter = _LIMITERS[context] = trio.CapacityLimiter(context.handshake_workers)
+    return limiter
 
 
 def _check_max_bytes(max_bytes: int) -> int:
