@@ -1,13 +1,22 @@
-"""Quick benchmark: toytls against plain trio TCP on loopback, one process.
+"""Benchmark toytls against trio.SSLStream and plain trio TCP, side by side.
 
-Measures bulk throughput (16 KiB writes), sequential handshakes per second
-(new TCP connection each) and the 1-byte round trip after the handshake.
-Prints a table, or one JSON object with ``--json``.
+All three stacks go through the same harness, in one process and one run,
+interleaved over several rounds (the median is reported):
 
-    python scripts/bench.py [--megabytes 64] [--handshakes 200] [--json]
+* bulk throughput with 16 KiB and 64 KiB ``send_all`` calls,
+* handshakes per second, sequential and 8 at a time (a new TCP connection
+  each),
+* the 1-byte request/response round trip after the handshake,
+* memory per idle established connection (RSS growth over N connections),
+* ``toytls --help`` start-up against importing trio and cryptography.
 
-This is the first, small harness; the performance issue extends it with
-trio.SSLStream side by side.
+trio.SSLStream runs TLS 1.3 with TLS_AES_128_GCM_SHA256 (forced through an
+OpenSSL config file, since Python cannot choose TLS 1.3 suites), the same
+RSA-2048 chain as toytls, and no session tickets.
+
+    python scripts/bench.py                 # table, about a minute
+    python scripts/bench.py --json          # one JSON object, every figure and ratio
+    python scripts/bench.py --quick         # small sizes, a smoke test
 """
 
 from __future__ import annotations
@@ -15,41 +24,118 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import platform
+import ssl
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import cryptography
-import trio
+_OPENSSL_CONF = """\
+openssl_conf = default_conf
+[default_conf]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Ciphersuites = TLS_AES_128_GCM_SHA256
+"""
 
-import toytls
-from toytls.pki import generate_pki, write_pki
 
-Opener = Callable[[int], Awaitable[trio.abc.Stream]]
+def _reexec_with_openssl_conf() -> None:
+    """OpenSSL reads its config when it loads, so set it and start again."""
+    if os.environ.get("TOYTLS_BENCH_CONF"):
+        return
+    conf = Path(tempfile.gettempdir()) / "toytls-bench-openssl.cnf"
+    conf.write_text(_OPENSSL_CONF)
+    env = {**os.environ, "OPENSSL_CONF": str(conf), "TOYTLS_BENCH_CONF": "1"}
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 
-async def _serve(
-    nursery: trio.Nursery,
-    handler: Callable[[trio.abc.Stream], Awaitable[None]],
-    server_context: toytls.Context | None,
-) -> int:
-    async def wrap(tcp: trio.SocketStream) -> None:
-        stream: trio.abc.Stream = tcp
-        if server_context is not None:
-            stream = toytls.ToyTLSStream(tcp, server_context, server_side=True)
+if __name__ == "__main__":
+    _reexec_with_openssl_conf()
+
+import cryptography  # noqa: E402
+import trio  # noqa: E402
+
+import toytls  # noqa: E402
+from toytls.pki import generate_pki, write_pki  # noqa: E402
+
+Wrap = Callable[[trio.SocketStream], Awaitable[trio.abc.Stream]]
+
+
+@dataclass
+class Stack:
+    """How one stack turns a TCP stream into a secure stream on each side."""
+
+    name: str
+    server: Wrap
+    client: Wrap
+
+
+def make_stacks(directory: Path) -> list[Stack]:
+    toy_server = toytls.create_server_context(
+        certfile=directory / "chain.pem", keyfile=directory / "server.key"
+    )
+    toy_client = toytls.create_default_context(cafile=directory / "root.pem")
+    ssl_server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ssl_server.minimum_version = ssl.TLSVersion.TLSv1_3
+    ssl_server.load_cert_chain(directory / "chain.pem", directory / "server.key")
+    ssl_server.num_tickets = 0
+    ssl_client = ssl.create_default_context(cafile=directory / "root.pem")
+    ssl_client.minimum_version = ssl.TLSVersion.TLSv1_3
+
+    async def plain(tcp: trio.SocketStream) -> trio.abc.Stream:
+        return tcp
+
+    async def toy_s(tcp: trio.SocketStream) -> trio.abc.Stream:
+        stream = toytls.ToyTLSStream(tcp, toy_server, server_side=True)
+        await stream.do_handshake()
+        return stream
+
+    async def toy_c(tcp: trio.SocketStream) -> trio.abc.Stream:
+        stream = toytls.ToyTLSStream(tcp, toy_client, server_hostname="localhost")
+        await stream.do_handshake()
+        return stream
+
+    async def ssl_s(tcp: trio.SocketStream) -> trio.abc.Stream:
+        stream = trio.SSLStream(tcp, ssl_server, server_side=True)
+        await stream.do_handshake()
+        return stream
+
+    async def ssl_c(tcp: trio.SocketStream) -> trio.abc.Stream:
+        stream = trio.SSLStream(tcp, ssl_client, server_hostname="localhost")
+        await stream.do_handshake()
+        return stream
+
+    return [
+        Stack("tcp", plain, plain),
+        Stack("sslstream", ssl_s, ssl_c),
+        Stack("toytls", toy_s, toy_c),
+    ]
+
+
+async def _serve(nursery: trio.Nursery, stack: Stack, app: Callable[[trio.abc.Stream], Awaitable[None]]) -> int:
+    async def handler(tcp: trio.SocketStream) -> None:
         try:
-            await handler(stream)
-        except trio.BrokenResourceError:
+            stream = await stack.server(tcp)
+            async with stream:
+                await app(stream)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass
-        finally:
-            await stream.aclose()
 
-    serve = functools.partial(trio.serve_tcp, host="127.0.0.1")
-    listeners = await nursery.start(serve, wrap, 0)
+    listeners = await nursery.start(functools.partial(trio.serve_tcp, host="127.0.0.1"), handler, 0)
     port: int = listeners[0].socket.getsockname()[1]
     return port
+
+
+async def _connect(stack: Stack, port: int) -> trio.abc.Stream:
+    return await stack.client(await trio.open_tcp_stream("127.0.0.1", port))
 
 
 async def _sink(stream: trio.abc.Stream) -> None:
@@ -62,93 +148,196 @@ async def _echo(stream: trio.abc.Stream) -> None:
         await stream.send_all(data)
 
 
-async def _open(port: int, client_context: toytls.Context | None) -> trio.abc.Stream:
-    tcp = await trio.open_tcp_stream("127.0.0.1", port)
-    if client_context is None:
-        return tcp
-    stream = toytls.ToyTLSStream(tcp, client_context, server_hostname="localhost")
-    await stream.do_handshake()
-    return stream
+async def _idle(stream: trio.abc.Stream) -> None:
+    await trio.sleep_forever()
 
 
-async def bulk(
-    server: toytls.Context | None, client: toytls.Context | None, megabytes: int
-) -> float:
-    chunk = b"x" * 16384
-    count = megabytes * 64
+async def bulk(stack: Stack, megabytes: int, write_size: int) -> float:
+    """MB/s for ``megabytes`` sent in ``write_size`` chunks."""
+    chunk = b"x" * write_size
+    count = megabytes * 1024 * 1024 // write_size
     async with trio.open_nursery() as nursery:
-        port = await _serve(nursery, _sink, server)
-        stream = await _open(port, client)
+        port = await _serve(nursery, stack, _sink)
+        stream = await _connect(stack, port)
         start = time.perf_counter()
         for _ in range(count):
             await stream.send_all(chunk)
         await stream.aclose()
         elapsed = time.perf_counter() - start
         nursery.cancel_scope.cancel()
-    return megabytes * 1024 * 1024 / elapsed / 1e6
+    return count * write_size / elapsed / 1e6
 
 
-async def handshakes(server: toytls.Context | None, client: toytls.Context | None, n: int) -> float:
+async def handshakes(stack: Stack, total: int, parallel: int) -> float:
+    """Handshakes per second, ``parallel`` clients at a time."""
     async with trio.open_nursery() as nursery:
-        port = await _serve(nursery, _sink, server)
+        port = await _serve(nursery, stack, _sink)
+
+        async def worker(n: int) -> None:
+            for _ in range(n):
+                stream = await _connect(stack, port)
+                await stream.aclose()
+
         start = time.perf_counter()
-        for _ in range(n):
-            stream = await _open(port, client)
-            await stream.aclose()
+        async with trio.open_nursery() as workers:
+            for _ in range(parallel):
+                workers.start_soon(worker, total // parallel)
         elapsed = time.perf_counter() - start
         nursery.cancel_scope.cancel()
-    return n / elapsed
+    return (total // parallel) * parallel / elapsed
 
 
-async def round_trip(server: toytls.Context | None, client: toytls.Context | None, n: int) -> float:
+async def round_trip(stack: Stack, count: int) -> float:
+    """Microseconds per 1-byte request and reply."""
     async with trio.open_nursery() as nursery:
-        port = await _serve(nursery, _echo, server)
-        stream = await _open(port, client)
+        port = await _serve(nursery, stack, _echo)
+        stream = await _connect(stack, port)
         start = time.perf_counter()
-        for _ in range(n):
+        for _ in range(count):
             await stream.send_all(b"!")
             await stream.receive_some(1)
         elapsed = time.perf_counter() - start
         await stream.aclose()
         nursery.cancel_scope.cancel()
-    return elapsed / n * 1e6
+    return elapsed / count * 1e6
 
 
-async def main(args: argparse.Namespace) -> dict[str, object]:
+def _rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def idle_memory(stack: Stack, connections: int) -> float:
+    """KiB of RSS per idle established connection (both ends counted once)."""
+    async with trio.open_nursery() as nursery:
+        port = await _serve(nursery, stack, _idle)
+        before = _rss()
+        streams = [await _connect(stack, port) for _ in range(connections)]
+        await trio.sleep(0.1)
+        after = _rss()
+        for stream in streams:
+            await trio.aclose_forcefully(stream)
+        nursery.cancel_scope.cancel()
+    return (after - before) / connections / 1024
+
+
+def startup_ms(rounds: int) -> dict[str, float]:
+    """Median wall time of ``toytls --help`` and of importing trio + cryptography."""
+
+    def time_of(args: list[str]) -> float:
+        samples = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            subprocess.run(args, check=True, capture_output=True)
+            samples.append((time.perf_counter() - start) * 1000)
+        return statistics.median(samples)
+
+    base = time_of([sys.executable, "-c", "import trio, cryptography.x509"])
+    help_ = time_of([sys.executable, "-m", "toytls.cli", "--help"])
+    return {"imports_ms": round(base, 1), "toytls_help_ms": round(help_, 1)}
+
+
+async def measure(args: argparse.Namespace, stacks: list[Stack]) -> dict[str, dict[str, list[float]]]:
+    figures: dict[str, dict[str, list[float]]] = {s.name: {} for s in stacks}
+
+    def add(stack: Stack, key: str, value: float) -> None:
+        figures[stack.name].setdefault(key, []).append(value)
+
+    for _ in range(args.rounds):
+        for stack in stacks:  # interleaved: every stack in every round
+            add(stack, "bulk_16k_MBps", await bulk(stack, args.megabytes, 16384))
+            add(stack, "bulk_64k_MBps", await bulk(stack, args.megabytes, 65536))
+            add(stack, "handshakes_seq_per_s", await handshakes(stack, args.handshakes, 1))
+            add(stack, "handshakes_8x_per_s", await handshakes(stack, args.handshakes, 8))
+            add(stack, "rtt_1byte_us", await round_trip(stack, args.round_trips))
+    for stack in stacks:
+        add(stack, "idle_KiB_per_conn", await idle_memory(stack, args.idle))
+    return figures
+
+
+def _ratios(medians: dict[str, dict[str, float]]) -> dict[str, float]:
+    toy, tls, tcp = medians["toytls"], medians["sslstream"], medians["tcp"]
+    for figures in (toy, tls, tcp):  # RSS moves in pages: a tiny run may see 0
+        figures["idle_KiB_per_conn"] = max(figures["idle_KiB_per_conn"], 0.01)
+    return {
+        "bulk_16k_vs_sslstream": toy["bulk_16k_MBps"] / tls["bulk_16k_MBps"],
+        "bulk_16k_vs_tcp": toy["bulk_16k_MBps"] / tcp["bulk_16k_MBps"],
+        "bulk_64k_vs_sslstream": toy["bulk_64k_MBps"] / tls["bulk_64k_MBps"],
+        "handshakes_seq_vs_sslstream": toy["handshakes_seq_per_s"] / tls["handshakes_seq_per_s"],
+        "handshakes_8x_vs_sslstream": toy["handshakes_8x_per_s"] / tls["handshakes_8x_per_s"],
+        "rtt_vs_tcp": toy["rtt_1byte_us"] / tcp["rtt_1byte_us"],
+        "idle_memory_vs_sslstream": toy["idle_KiB_per_conn"] / tls["idle_KiB_per_conn"],
+    }
+
+
+#: Target for each ratio: (comparison, bound), from the performance issue.
+TARGETS = {
+    "bulk_16k_vs_sslstream": (">=", 2.0),
+    "bulk_16k_vs_tcp": (">=", 0.75),
+    "bulk_64k_vs_sslstream": (">=", 2.0),
+    "handshakes_seq_vs_sslstream": (">=", 2.0),
+    "handshakes_8x_vs_sslstream": (">=", 2.0),
+    "rtt_vs_tcp": ("<=", 1.3),
+    "idle_memory_vs_sslstream": ("<=", 0.5),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--megabytes", type=int, default=64, help="per bulk run")
+    parser.add_argument("--handshakes", type=int, default=400, help="per handshake run")
+    parser.add_argument("--round-trips", type=int, default=3000)
+    parser.add_argument("--idle", type=int, default=300, help="idle connections for memory")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.megabytes, args.handshakes, args.round_trips, args.idle = 1, 2, 16, 50, 50
     with tempfile.TemporaryDirectory() as temp:
         directory = Path(temp)
         write_pki(generate_pki("localhost"), directory)
-        server = toytls.create_server_context(
-            certfile=directory / "chain.pem", keyfile=directory / "server.key"
-        )
-        client = toytls.create_default_context(cafile=directory / "root.pem")
-        results: dict[str, object] = {
-            "python": platform.python_version(),
-            "trio": trio.__version__,
-            "cryptography": cryptography.__version__,
-            "machine": platform.machine(),
-        }
-        for name, srv, cli in (("tcp", None, None), ("toytls", server, client)):
-            results[f"{name}_bulk_16k_MBps"] = round(await bulk(srv, cli, args.megabytes), 1)
-            results[f"{name}_handshakes_per_s"] = round(
-                await handshakes(srv, cli, args.handshakes), 1
-            )
-            results[f"{name}_rtt_us"] = round(await round_trip(srv, cli, args.round_trips), 1)
-        return results
+        stacks = make_stacks(directory)
+        figures = trio.run(measure, args, stacks)
+    medians = {name: {k: statistics.median(v) for k, v in f.items()} for name, f in figures.items()}
+    ratios = _ratios(medians)
+    met = {
+        key: (value >= bound if op == ">=" else value <= bound)
+        for key, value in ratios.items()
+        for op, bound in [TARGETS[key]]
+    }
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "python": platform.python_version(),
+        "trio": trio.__version__,
+        "cryptography": cryptography.__version__,
+        "openssl": ssl.OPENSSL_VERSION,
+        "cpus": os.cpu_count(),
+        "rounds": args.rounds,
+        "medians": {n: {k: round(v, 1) for k, v in m.items()} for n, m in medians.items()},
+        "ratios": {k: round(v, 2) for k, v in ratios.items()},
+        "targets_met": met,
+        "startup": startup_ms(5 if not args.quick else 1),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"{result['date']}  Python {result['python']}, trio {result['trio']}, "
+          f"cryptography {result['cryptography']}, {result['openssl']}, {result['cpus']} CPUs")
+    keys = list(result["medians"]["toytls"])  # type: ignore[index]
+    print(f"\n{'measure':<24}{'tcp':>12}{'sslstream':>12}{'toytls':>12}")
+    for key in keys:
+        row = [result["medians"][n][key] for n in ("tcp", "sslstream", "toytls")]  # type: ignore[index]
+        print(f"{key:<24}" + "".join(f"{v:>12.1f}" for v in row))
+    print(f"\n{'ratio':<30}{'value':>8}  target")
+    for key, value in result["ratios"].items():  # type: ignore[attr-defined]
+        op, bound = TARGETS[key]
+        mark = "ok" if met[key] else "MISSED"
+        print(f"{key:<30}{value:>8.2f}  {op} {bound}  {mark}")
+    startup = result["startup"]
+    print(f"\nstart-up: import trio+cryptography {startup['imports_ms']} ms, "  # type: ignore[index]
+          f"toytls --help {startup['toytls_help_ms']} ms")  # type: ignore[index]
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--megabytes", type=int, default=64)
-    parser.add_argument("--handshakes", type=int, default=200)
-    parser.add_argument("--round-trips", type=int, default=2000)
-    parser.add_argument("--json", action="store_true")
-    arguments = parser.parse_args()
-    figures = trio.run(main, arguments)
-    if arguments.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:<28} {value}")
+    main()

@@ -194,7 +194,15 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         return failure
 
     async def _flush(self) -> None:
-        async with self._send_lock:
+        """Send what the connection queued, in order; a checkpoint if it sends."""
+        lock = self._send_lock
+        if lock.locked():
+            await lock.acquire()
+        else:
+            # Uncontended (the usual case): take the lock without a trip
+            # through the scheduler; the send below is the checkpoint.
+            lock.acquire_nowait()
+        try:
             data = self._conn.data_to_send()
             if data:
                 try:
@@ -206,6 +214,15 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                     raise
                 except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                     await self._transport_failed(exc)
+        finally:
+            lock.release()
+
+    async def _ensure_handshake(self) -> bool:
+        """Handshake if needed; return whether that passed a checkpoint."""
+        if self._conn.handshake_complete:
+            return False
+        await self.do_handshake()
+        return True
 
     async def _transport_failed(self, exc: BaseException) -> NoReturn:
         if self._state is _State.CLOSED:
@@ -337,8 +354,10 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             self._check_status()
             if self._eof_sent:
                 raise trio.ClosedResourceError("send_eof() was called: sending is over")
-            await self.do_handshake()
+            checkpointed = await self._ensure_handshake()
             if not data:
+                if not checkpointed:
+                    await trio.lowlevel.checkpoint()
                 return
             await trio.lowlevel.checkpoint_if_cancelled()
             view = memoryview(data).cast("B")
@@ -376,13 +395,14 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             if max_bytes is not None:
                 max_bytes = _check_max_bytes(max_bytes)
             self._check_status()
-            await self.do_handshake()
+            checkpointed = await self._ensure_handshake()
             while True:
-                if self._incoming:
-                    return self._take(max_bytes)
-                if self._eof_received:
-                    return b""
-                await self._receive_and_process()
+                if self._incoming or self._eof_received:
+                    if not checkpointed:
+                        await trio.lowlevel.checkpoint()
+                    return self._take(max_bytes) if self._incoming else b""
+                await self._receive_and_process()  # reading is a checkpoint
+                checkpointed = True
 
     def _take(self, max_bytes: int | None) -> bytes:
         incoming = self._incoming
@@ -422,7 +442,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             if self._eof_sent:
                 await trio.lowlevel.checkpoint()
                 return
-            await self.do_handshake()
+            await self.do_handshake()  # a checkpoint, whatever follows
             self._eof_sent = True
             failure = self._emit(self._conn.send_close_notify())
             if failure is not None:
