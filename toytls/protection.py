@@ -9,13 +9,13 @@ open.
 
 from __future__ import annotations
 
+import struct
+
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .constants import MAX_SEQ, PROTOCOL_VERSION, TAG_SIZE, AlertDescription
 from .errors import ToyTLSError
-
-_VERSION = PROTOCOL_VERSION.to_bytes(2, "big")
 
 
 def record_nonce(iv: bytes, seq: int) -> bytes:
@@ -23,9 +23,17 @@ def record_nonce(iv: bytes, seq: int) -> bytes:
     return (int.from_bytes(iv, "big") ^ seq).to_bytes(12, "big")
 
 
+_HEADER = struct.Struct(">BHH")
+
+
 def protected_header(content_type: int, plaintext_length: int) -> bytes:
     """The header of a protected record, which is also its AAD."""
-    return bytes((content_type,)) + _VERSION + (plaintext_length + TAG_SIZE).to_bytes(2, "big")
+    return _HEADER.pack(content_type, PROTOCOL_VERSION, plaintext_length + TAG_SIZE)
+
+
+def _exhausted() -> ToyTLSError:
+    # §3.4: close rather than wrap. No alert: it would need a seq too.
+    return ToyTLSError("sequence numbers exhausted; the connection must close", alert=None)
 
 
 class _Direction:
@@ -36,17 +44,6 @@ class _Direction:
         self._iv_int = int.from_bytes(iv, "big")
         #: the sequence number of the next record in this direction
         self.seq = 0
-
-    def _next_nonce(self) -> tuple[int, bytes]:
-        seq = self.seq
-        if seq > MAX_SEQ:
-            # §3.4: close rather than wrap. No alert: it would need a seq too.
-            raise ToyTLSError(
-                "sequence numbers exhausted; the connection must close",
-                alert=None,
-            )
-        self.seq = seq + 1
-        return seq, (self._iv_int ^ seq).to_bytes(12, "big")
 
 
 class RecordSealer(_Direction):
@@ -68,9 +65,31 @@ class RecordSealer(_Direction):
         Raises:
             ToyTLSError: The sequence number would wrap (no alert).
         """
-        seq, nonce = self._next_nonce()
-        header = protected_header(content_type, len(plaintext))
-        return header + self._aead.encrypt(nonce, plaintext, header), seq, nonce
+        out = bytearray()
+        seq, nonce = self.seal_into(out, content_type, plaintext)
+        return bytes(out), seq, nonce
+
+    def seal_into(
+        self, out: bytearray, content_type: int, plaintext: bytes | memoryview
+    ) -> tuple[int, bytes]:
+        """Protect one record and append it to ``out`` (no intermediate copy).
+
+        Returns:
+            ``(seq, nonce)`` the record was sealed under.
+
+        Raises:
+            ToyTLSError: The sequence number would wrap (no alert); ``out``
+                is then unchanged.
+        """
+        seq = self.seq
+        if seq > MAX_SEQ:
+            raise _exhausted()
+        self.seq = seq + 1
+        nonce = (self._iv_int ^ seq).to_bytes(12, "big")
+        header = _HEADER.pack(content_type, PROTOCOL_VERSION, len(plaintext) + TAG_SIZE)
+        out += header
+        out += self._aead.encrypt(nonce, plaintext, header)
+        return seq, nonce
 
 
 class RecordOpener(_Direction):
@@ -93,7 +112,11 @@ class RecordOpener(_Direction):
                 (changed bytes, a short tag, a wrong sequence number); an
                 error without an alert if the sequence numbers ran out.
         """
-        seq, nonce = self._next_nonce()
+        seq = self.seq
+        if seq > MAX_SEQ:
+            raise _exhausted()
+        self.seq = seq + 1
+        nonce = (self._iv_int ^ seq).to_bytes(12, "big")
         if len(fragment) < TAG_SIZE:
             raise ToyTLSError(
                 f"protected record of {len(fragment)} bytes is shorter than its tag",

@@ -258,7 +258,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             await self._transport_failed(exc)
         try:
-            if self.server_side and not self._conn.handshake_complete:
+            if self.server_side and self._conn.state is State.WAIT_CLIENT_KEY_EXCHANGE:
                 # RSA decryption takes about a millisecond and releases the
                 # GIL: do it in a worker thread, a few at a time, so a flood
                 # of key exchanges neither blocks the event loop (and the

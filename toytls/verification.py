@@ -350,7 +350,21 @@ def verify_server_chain(
         CertificateVerifyError: With the alert of the first §4 row that
             fails, in the table's order, and a reason naming what failed.
     """
-    chain = parse_chain(ders)
+    return verify_server_certificates(parse_chain(ders), server_name, roots, now=now)
+
+
+def verify_server_certificates(
+    chain: Sequence[x509.Certificate],
+    server_name: str,
+    roots: Sequence[x509.Certificate],
+    *,
+    now: datetime.datetime | None = None,
+) -> VerifiedChain:
+    """:func:`verify_server_chain` for a chain already parsed with :func:`parse_chain`.
+
+    Raises:
+        CertificateVerifyError: As for :func:`verify_server_chain`.
+    """
     when = _utc(now)
     if not roots:
         raise CertificateVerifyError(
@@ -370,7 +384,7 @@ def verify_server_chain(
             alert=AlertDescription.BAD_CERTIFICATE,
         ) from exc
     try:
-        path = verifier.verify(chain[0], chain[1:])
+        path = verifier.verify(chain[0], list(chain[1:]))
     except VerificationError as exc:
         raise _explain(chain, roots, server_name, when, str(exc)) from exc
     weak = _weak_key(path[0], leaf=True)
