@@ -122,7 +122,8 @@ class Connection:
         self._random = random_bytes
         self._encrypt_secret = encrypt_secret_fn
         self._reader = RecordReader()
-        self._out = bytearray()
+        #: records queued for the peer, as pieces joined once when drained
+        self._out: list[bytes] = []
         self._transcript = Transcript()
         self._sealer: RecordSealer | None = None
         self._opener: RecordOpener | None = None
@@ -165,11 +166,12 @@ class Connection:
 
     def data_to_send(self) -> bytes:
         """Return and forget the bytes queued for the peer (maybe ``b""``)."""
-        if not self._out:
+        out = self._out
+        if not out:
             return b""
-        out = bytes(self._out)
-        self._out.clear()
-        return out
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        return data
 
     # --------------------------------------------------------------- sending
 
@@ -190,7 +192,7 @@ class Connection:
         self.state = State.WAIT_SERVER_HELLO
         return events
 
-    def send_application_data(self, data: bytes) -> list[ev.Event]:
+    def send_application_data(self, data: bytes | bytearray | memoryview) -> list[ev.Event]:
         """Protect ``data`` as application_data records (16384 bytes each).
 
         Returns:
@@ -217,9 +219,7 @@ class Connection:
             view = memoryview(data)
             for start in range(0, len(view), MAX_PLAINTEXT):
                 self._send_record(
-                    ContentType.APPLICATION_DATA,
-                    bytes(view[start : start + MAX_PLAINTEXT]),
-                    events,
+                    ContentType.APPLICATION_DATA, view[start : start + MAX_PLAINTEXT], events
                 )
         except ToyTLSError as error:  # sequence numbers ran out (§3.4)
             self._fail(error, events)
@@ -248,23 +248,26 @@ class Connection:
             raise self._error
 
     def _send_record(
-        self, content_type: ContentType, plaintext: bytes, events: list[ev.Event]
+        self,
+        content_type: ContentType,
+        plaintext: bytes | bytearray | memoryview,
+        events: list[ev.Event],
     ) -> None:
         out = self._out
         start = len(out)
         seq: int | None = None
         nonce: bytes | None = None
         if self._sealer is None:
-            out += encode_record(content_type, plaintext)
+            out.append(encode_record(content_type, plaintext))
         else:
             seq, nonce = self._sealer.seal_into(out, content_type, plaintext)
         if self.trace:
-            record = bytes(out[start:])
+            record = b"".join(out[start:])
             events.append(
                 ev.RecordSent(
                     content_type=content_type,
                     record=record,
-                    plaintext=plaintext,
+                    plaintext=bytes(plaintext),
                     seq=seq,
                     nonce=nonce,
                 )

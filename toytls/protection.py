@@ -51,7 +51,9 @@ class RecordSealer(_Direction):
 
     __slots__ = ()
 
-    def seal(self, content_type: int, plaintext: bytes) -> tuple[bytes, int, bytes]:
+    def seal(
+        self, content_type: int, plaintext: bytes | bytearray | memoryview
+    ) -> tuple[bytes, int, bytes]:
         """Protect one record.
 
         Args:
@@ -65,14 +67,17 @@ class RecordSealer(_Direction):
         Raises:
             ToyTLSError: The sequence number would wrap (no alert).
         """
-        out = bytearray()
+        out: list[bytes] = []
         seq, nonce = self.seal_into(out, content_type, plaintext)
-        return bytes(out), seq, nonce
+        return b"".join(out), seq, nonce
 
     def seal_into(
-        self, out: bytearray, content_type: int, plaintext: bytes | memoryview
+        self, out: list[bytes], content_type: int, plaintext: bytes | bytearray | memoryview
     ) -> tuple[int, bytes]:
-        """Protect one record and append it to ``out`` (no intermediate copy).
+        """Protect one record and append it to ``out`` as header and body.
+
+        The pieces are joined once, when the caller sends them, so the
+        ciphertext is never copied just to put a header in front of it.
 
         Returns:
             ``(seq, nonce)`` the record was sealed under.
@@ -87,8 +92,8 @@ class RecordSealer(_Direction):
         self.seq = seq + 1
         nonce = (self._iv_int ^ seq).to_bytes(12, "big")
         header = _HEADER.pack(content_type, PROTOCOL_VERSION, len(plaintext) + TAG_SIZE)
-        out += header
-        out += self._aead.encrypt(nonce, plaintext, header)
+        out.append(header)
+        out.append(self._aead.encrypt(nonce, plaintext, header))
         return seq, nonce
 
 

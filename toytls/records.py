@@ -36,9 +36,9 @@ class RawRecord(NamedTuple):
     fragment: bytes
 
 
-def encode_record(content_type: int, fragment: bytes) -> bytes:
+def encode_record(content_type: int, fragment: bytes | bytearray | memoryview) -> bytes:
     """Frame an unprotected fragment as a record."""
-    return bytes((content_type,)) + _VERSION + len(fragment).to_bytes(2, "big") + fragment
+    return bytes((content_type,)) + _VERSION + len(fragment).to_bytes(2, "big") + bytes(fragment)
 
 
 def check_header(header: bytes, limit: int) -> tuple[ContentType, int]:

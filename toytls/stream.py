@@ -26,6 +26,7 @@ transport, even when cancelled.
 
 from __future__ import annotations
 
+import collections
 import enum
 import math
 import operator
@@ -137,7 +138,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         self._event_handler = event_handler
         self._state = _State.OK
         self._error: ToyTLSError | None = None
-        self._incoming = bytearray()
+        #: decrypted data not yet returned: chunks, oldest first
+        self._incoming: collections.deque[bytes] = collections.deque()
         self._eof_received = False
         self._eof_sent = False
         self._handshake_lock = trio.Lock()
@@ -184,7 +186,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         failure = None
         for event in events:
             if isinstance(event, ev.ApplicationData):
-                self._incoming += event.data
+                self._incoming.append(event.data)
             elif isinstance(event, ev.CloseNotifyReceived):
                 self._eof_received = True
             elif isinstance(event, ev.ConnectionFailed):
@@ -366,7 +368,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 # and the first bytes leave while the rest are encrypted.
                 for start in range(0, len(view), _SEND_CHUNK):
                     self._check_status()
-                    chunk = bytes(view[start : start + _SEND_CHUNK])
+                    # No copy: the chunk is encrypted before the next await.
+                    chunk = view[start : start + _SEND_CHUNK]
                     try:
                         self._emit(self._conn.send_application_data(chunk))
                     except ToyTLSError as error:
@@ -405,14 +408,23 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 checkpointed = True
 
     def _take(self, max_bytes: int | None) -> bytes:
+        """Up to ``max_bytes`` of the oldest buffered data (all if None).
+
+        A single buffered record is returned as it is, without a copy.
+        """
         incoming = self._incoming
-        if max_bytes is None or max_bytes >= len(incoming):
-            chunk = bytes(incoming)
-            incoming.clear()
-        else:
-            chunk = bytes(incoming[:max_bytes])
-            del incoming[:max_bytes]
-        return chunk
+        first = incoming.popleft()
+        if max_bytes is not None and len(first) > max_bytes:
+            incoming.appendleft(first[max_bytes:])
+            return first[:max_bytes]
+        if not incoming:
+            return first
+        pieces, size = [first], len(first)
+        while incoming and (max_bytes is None or size + len(incoming[0]) <= max_bytes):
+            piece = incoming.popleft()
+            pieces.append(piece)
+            size += len(piece)
+        return b"".join(pieces)
 
     async def wait_send_all_might_not_block(self) -> None:
         """Wait until :meth:`send_all` would probably not block (see trio)."""
