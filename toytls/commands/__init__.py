@@ -51,3 +51,10 @@ async def until_interrupted(main: Callable[..., Awaitable[object]], *args: objec
     if failure is not None:
         raise failure
     return interrupted
+
+
+def usage_error_text(exc: BaseException) -> str:
+    """One line for a bad file or value given on the command line."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc)

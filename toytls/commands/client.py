@@ -28,6 +28,7 @@ from . import (
     EXIT_OK,
     EXIT_USAGE,
     until_interrupted,
+    usage_error_text,
 )
 
 
@@ -169,8 +170,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         context = None if args.plaintext else build_context(args)
         if context is not None:
             context.client_config(args.server_name)  # checks the name now
-    except (FileNotFoundError, ValueError) as exc:
-        console.error(str(exc))
+    except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
+        console.error(usage_error_text(exc))
         return EXIT_USAGE
     if args.insecure:
         console.warn(

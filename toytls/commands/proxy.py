@@ -46,7 +46,7 @@ from ..messages import ClientHello, parse_message
 from ..narration import alert_meaning, short_hex
 from ..records import RawRecord, RecordReader
 from ..stream import ToyTLSInsecureWarning, ToyTLSStream
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, until_interrupted
+from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, until_interrupted, usage_error_text
 
 _TO_SERVER = "client→server"
 _TO_CLIENT = "server→client"
@@ -538,8 +538,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         for rule in args.rewrite:
             _split_rule(rule)
         kit = load_attacker_kit(Path(args.certs)) if mode.is_man_in_the_middle else None
-    except (FileNotFoundError, ValueError) as exc:
-        console.error(str(exc))
+    except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
+        console.error(usage_error_text(exc))
         return EXIT_USAGE
     try:
         trio.run(until_interrupted, serve, args, console, kit)

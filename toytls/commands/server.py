@@ -20,7 +20,7 @@ from ..context import Context, create_server_context
 from ..errors import ToyTLSError
 from ..narration import alert_meaning
 from ..stream import ToyTLSStream
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, until_interrupted
+from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, until_interrupted, usage_error_text
 
 #: What a connection's application sees: a stream of either kind.
 AnyStream = trio.abc.Stream
@@ -214,8 +214,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     try:
         parse_address(args.accept, what="--accept")
         context = None if args.plaintext else build_context(args)
-    except (FileNotFoundError, ValueError) as exc:
-        console.error(str(exc))
+    except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
+        console.error(usage_error_text(exc))
         return EXIT_USAGE
     if args.plaintext:
         console.warn("plaintext mode: everything crosses the network readable and changeable")
