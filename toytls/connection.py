@@ -610,6 +610,10 @@ class Connection:
             server_random=self._server_random,
         )
         events.append(ev.HandshakeComplete(session=self.session))
+        # Only the record keys are needed from now on: forget key X and the
+        # rest of the schedule (less to leak, less memory per connection).
+        self._secret = b""
+        self._schedule = None
 
 
 def _rsa_key(leaf: x509.Certificate) -> rsa.RSAPublicKey:
