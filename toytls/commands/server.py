@@ -151,6 +151,7 @@ async def _handle(
 
         stream = ToyTLSStream(tcp, context, server_side=True, event_handler=on_event)
     conn = _Connection(number, peer, stream)
+    alert: str | None = None
     try:
         async with stream:
             if isinstance(stream, ToyTLSStream):
@@ -158,13 +159,23 @@ async def _handle(
             await APPS[args.app](conn, console, room)
         how = "disconnected"
     except trio.BrokenResourceError as exc:
-        how = f"failed: {_describe_failure(exc.__cause__, console)}"
+        cause = exc.__cause__
+        how = f"failed: {_describe_failure(cause, console)}"
+        if isinstance(cause, ToyTLSError):
+            alert = cause.alert_name
     except Exception as exc:  # a bug must not take the other clients down
         how = f"internal error: {type(exc).__name__}: {exc}"
     console.forget(prefix)
-    console.line(f"{how} ({conn.bytes_in} bytes in, {conn.bytes_out} out)", prefix=prefix)
+    # One line per connection that says who, how it ended, and why.
+    console.line(f"{peer} {how} ({conn.bytes_in} bytes in, {conn.bytes_out} out)", prefix=prefix)
     console.record(
-        "disconnect", connection=number, how=how, bytes_in=conn.bytes_in, bytes_out=conn.bytes_out
+        "disconnect",
+        connection=number,
+        peer=peer,
+        how=how,
+        alert=alert,
+        bytes_in=conn.bytes_in,
+        bytes_out=conn.bytes_out,
     )
 
 
