@@ -120,7 +120,9 @@ def make_stacks(directory: Path) -> list[Stack]:
     ]
 
 
-async def _serve(nursery: trio.Nursery, stack: Stack, app: Callable[[trio.abc.Stream], Awaitable[None]]) -> int:
+async def _serve(
+    nursery: trio.Nursery, stack: Stack, app: Callable[[trio.abc.Stream], Awaitable[None]]
+) -> int:
     async def handler(tcp: trio.SocketStream) -> None:
         try:
             stream = await stack.server(tcp)
@@ -237,7 +239,9 @@ def startup_ms(rounds: int) -> dict[str, float]:
     return {"imports_ms": round(base, 1), "toytls_help_ms": round(help_, 1)}
 
 
-async def measure(args: argparse.Namespace, stacks: list[Stack]) -> dict[str, dict[str, list[float]]]:
+async def measure(
+    args: argparse.Namespace, stacks: list[Stack]
+) -> dict[str, dict[str, list[float]]]:
     figures: dict[str, dict[str, list[float]]] = {s.name: {} for s in stacks}
 
     def add(stack: Stack, key: str, value: float) -> None:
@@ -283,7 +287,9 @@ TARGETS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--megabytes", type=int, default=64, help="per bulk run")
     parser.add_argument("--handshakes", type=int, default=400, help="per handshake run")
@@ -322,8 +328,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{result['date']}  Python {result['python']}, trio {result['trio']}, "
-          f"cryptography {result['cryptography']}, {result['openssl']}, {result['cpus']} CPUs")
+    print(
+        f"{result['date']}  Python {result['python']}, trio {result['trio']}, "
+        f"cryptography {result['cryptography']}, {result['openssl']}, {result['cpus']} CPUs"
+    )
     keys = list(result["medians"]["toytls"])  # type: ignore[index]
     print(f"\n{'measure':<24}{'tcp':>12}{'sslstream':>12}{'toytls':>12}")
     for key in keys:
@@ -335,8 +343,10 @@ def main() -> None:
         mark = "ok" if met[key] else "MISSED"
         print(f"{key:<30}{value:>8.2f}  {op} {bound}  {mark}")
     startup = result["startup"]
-    print(f"\nstart-up: import trio+cryptography {startup['imports_ms']} ms, "  # type: ignore[index]
-          f"toytls --help {startup['toytls_help_ms']} ms")  # type: ignore[index]
+    print(
+        f"\nstart-up: import trio+cryptography {startup['imports_ms']} ms, "  # type: ignore[index]
+        f"toytls --help {startup['toytls_help_ms']} ms"
+    )  # type: ignore[index]
 
 
 if __name__ == "__main__":
