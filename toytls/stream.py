@@ -260,14 +260,10 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             await self._transport_failed(exc)
         try:
-            if self.server_side and self._conn.state is State.WAIT_CLIENT_KEY_EXCHANGE:
-                # RSA decryption takes about a millisecond and releases the
-                # GIL: do it in a worker thread, a few at a time, so a flood
-                # of key exchanges neither blocks the event loop (and the
-                # established connections on it) nor queues without bound.
-                events = await trio.to_thread.run_sync(
-                    self._conn.receive_data, bytes(data), limiter=_handshake_limiter(self.context)
-                )
+            if self.server_side and not self._conn.handshake_complete:
+                # Any of these bytes may hold a ClientKeyExchange (a client
+                # may send its whole flight at once): the RSA work.
+                events = await self._receive_key_exchange(bytes(data))
             else:
                 events = self._conn.receive_data(bytes(data))
         except ToyTLSError as error:  # the connection had already failed
@@ -276,6 +272,32 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         if failure is not None:
             await self._fail(failure)
         await self._close_transport_if_done()
+
+    async def _receive_key_exchange(self, data: bytes) -> list[ev.Event]:
+        """Feed the server handshake bytes, which may hold ClientKeyExchange.
+
+        RSA decryption takes most of a millisecond and releases the GIL.
+        When other key exchanges are under way it runs in a worker thread, a
+        few at a time, so a flood of them neither blocks the event loop (and
+        the established connections on it) nor queues without bound, and
+        two can use two cores. Alone, it runs inline: a thread hop would
+        only add latency.
+        """
+        load = _key_exchange_load(self.context)
+        alone = load.pending == 0 and trio.current_time() - load.last_done > _KEY_EXCHANGE_QUIET
+        load.pending += 1
+        try:
+            if alone:
+                events = self._conn.receive_data(data)
+            else:
+                events = await trio.to_thread.run_sync(
+                    self._conn.receive_data, data, limiter=_handshake_limiter(self.context)
+                )
+        finally:
+            load.pending -= 1
+        if any(isinstance(event, ev.KeysDerived) for event in events):
+            load.last_done = trio.current_time()  # this one did the RSA work
+        return events
 
     async def _close_transport_if_done(self) -> None:
         # §5: a side that has both sent and received close_notify closes the
@@ -489,6 +511,33 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
 
 
 _LIMITERS: weakref.WeakKeyDictionary[Context, trio.CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+class _KeyExchangeLoad:
+    """How busy a server context is with key exchanges right now."""
+
+    __slots__ = ("last_done", "pending")
+
+    def __init__(self) -> None:
+        #: handshake steps being processed right now
+        self.pending = 0
+        #: when the last key exchange (the RSA work) finished
+        self.last_done = -math.inf
+
+
+#: Handshake work counts as "alone" (done inline) only if no key exchange
+#: finished this recently: in a flood, many arrive in one scheduler batch,
+#: and doing them all inline would hold the event loop for the whole batch.
+_KEY_EXCHANGE_QUIET = 0.002
+
+_LOADS: weakref.WeakKeyDictionary[Context, _KeyExchangeLoad] = weakref.WeakKeyDictionary()
+
+
+def _key_exchange_load(context: Context) -> _KeyExchangeLoad:
+    load = _LOADS.get(context)
+    if load is None:
+        load = _LOADS[context] = _KeyExchangeLoad()
+    return load
 
 
 def _handshake_limiter(context: Context) -> trio.CapacityLimiter:
