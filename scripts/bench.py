@@ -17,6 +17,7 @@ RSA-2048 chain as toytls, and no session tickets.
     python scripts/bench.py                 # table, about a minute
     python scripts/bench.py --json          # one JSON object, every figure and ratio
     python scripts/bench.py --quick         # small sizes, a smoke test
+    python scripts/bench.py --two-process   # bulk figures with the server in a subprocess
 """
 
 from __future__ import annotations
@@ -170,6 +171,53 @@ async def bulk(stack: Stack, megabytes: int, write_size: int) -> float:
     return count * write_size / elapsed / 1e6
 
 
+async def serve_sink_forever(stack: Stack, port_file: Path) -> None:
+    """The subprocess side of --two-process: a sink server; writes its port."""
+    async with trio.open_nursery() as nursery:
+        port = await _serve(nursery, stack, _sink)
+        port_file.write_text(str(port))
+
+
+def bulk_two_process(stack: Stack, directory: Path, megabytes: int, write_size: int) -> float:
+    """Like :func:`bulk`, with the receiving server in its own process."""
+    port_file = directory / f"port-{stack.name}"
+    port_file.unlink(missing_ok=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve-sink",
+            stack.name,
+            "--pki",
+            str(directory),
+            "--port-file",
+            str(port_file),
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists() or not port_file.read_text():
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(f"the {stack.name} sink server did not start")
+            time.sleep(0.02)
+        port = int(port_file.read_text())
+
+        async def send() -> float:
+            chunk = b"x" * write_size
+            count = megabytes * 1024 * 1024 // write_size
+            stream = await _connect(stack, port)
+            start = time.perf_counter()
+            for _ in range(count):
+                await stream.send_all(chunk)
+            await stream.aclose()
+            return count * write_size / (time.perf_counter() - start) / 1e6
+
+        return trio.run(send)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 async def handshakes(stack: Stack, total: int, parallel: int) -> float:
     """Handshakes per second, ``parallel`` clients at a time."""
     async with trio.open_nursery() as nursery:
@@ -297,7 +345,22 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=300, help="idle connections for memory")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--two-process",
+        action="store_true",
+        help="bulk figures only, with the receiving server in a subprocess",
+    )
+    parser.add_argument("--serve-sink", help=argparse.SUPPRESS)  # the subprocess side
+    parser.add_argument("--pki", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_sink:
+        stack = {s.name: s for s in make_stacks(args.pki)}[args.serve_sink]
+        trio.run(serve_sink_forever, stack, args.port_file)
+        return
+    if args.two_process:
+        _two_process(args)
+        return
     if args.quick:
         args.rounds, args.megabytes, args.handshakes, args.round_trips, args.idle = 1, 2, 16, 50, 50
     with tempfile.TemporaryDirectory() as temp:
@@ -347,6 +410,34 @@ def main() -> None:
         f"\nstart-up: import trio+cryptography {startup['imports_ms']} ms, "  # type: ignore[index]
         f"toytls --help {startup['toytls_help_ms']} ms"
     )  # type: ignore[index]
+
+
+def _two_process(args: argparse.Namespace) -> None:
+    if args.quick:
+        args.rounds, args.megabytes = 1, 2
+    with tempfile.TemporaryDirectory() as temp:
+        directory = Path(temp)
+        write_pki(generate_pki("localhost"), directory)
+        stacks = make_stacks(directory)
+        figures: dict[str, dict[str, list[float]]] = {s.name: {} for s in stacks}
+        for _ in range(args.rounds):
+            for stack in stacks:
+                for size, key in ((16384, "bulk_16k_MBps"), (65536, "bulk_64k_MBps")):
+                    value = bulk_two_process(stack, directory, args.megabytes, size)
+                    figures[stack.name].setdefault(key, []).append(value)
+    medians = {
+        n: {k: round(statistics.median(v), 1) for k, v in f.items()} for n, f in figures.items()
+    }
+    if args.json:
+        print(json.dumps({"two_process": medians}))
+        return
+    print(f"two processes (server in a subprocess), medians of {args.rounds} rounds, MB/s")
+    print(f"{'measure':<24}{'tcp':>12}{'sslstream':>12}{'toytls':>12}")
+    for key in ("bulk_16k_MBps", "bulk_64k_MBps"):
+        print(
+            f"{key:<24}"
+            + "".join(f"{medians[n][key]:>12.1f}" for n in ("tcp", "sslstream", "toytls"))
+        )
 
 
 if __name__ == "__main__":
