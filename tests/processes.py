@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 TOYTLS = [sys.executable, "-m", "toytls.cli"]
@@ -152,3 +153,18 @@ def wait_until(predicate: Any, timeout: float = 10, interval: float = 0.05) -> N
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(interval)
+
+
+def start_server(pki_dir: Path, *extra: str, stdin: bool = False) -> Background:
+    """A ``toytls server`` on a free loopback port, with the test PKI."""
+    return Background(
+        "server",
+        "--accept",
+        "127.0.0.1:0",
+        "--cert-chain",
+        str(pki_dir / "chain.pem"),
+        "--key",
+        str(pki_dir / "server.key"),
+        *extra,
+        stdin=stdin,
+    )

@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from processes import ENV, TOYTLS, Background, Result, parse_json_lines, run, wait_until
+from processes import (
+    ENV,
+    TOYTLS,
+    Background,
+    Result,
+    parse_json_lines,
+    run,
+    start_server,
+    wait_until,
+)
 
 from toytls.cli import _build_parser
 
@@ -36,17 +45,7 @@ COMMANDS = ("certs", "demo", "server", "client", "proxy")
 
 def server(pki_dir: Path, *extra: str, stdin: bool = False) -> Background:
     """A toytls server on a free loopback port, with the test PKI."""
-    return Background(
-        "server",
-        "--accept",
-        "127.0.0.1:0",
-        "--cert-chain",
-        str(pki_dir / "chain.pem"),
-        "--key",
-        str(pki_dir / "server.key"),
-        *extra,
-        stdin=stdin,
-    )
+    return start_server(pki_dir, *extra, stdin=stdin)
 
 
 def client(pki_dir: Path, address: str, *extra: str, stdin: str | None = None) -> Result:

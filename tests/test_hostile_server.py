@@ -76,7 +76,7 @@ from hostile import (
     record,
     vector,
 )
-from processes import Background
+from processes import Background, start_server
 
 import toytls
 
@@ -194,15 +194,7 @@ class Env:
 
 @pytest.fixture(scope="module")
 def server(pki_dir: Path) -> Iterator[Background]:
-    with Background(
-        "server",
-        "--accept",
-        "127.0.0.1:0",
-        "--cert-chain",
-        str(pki_dir / "chain.pem"),
-        "--key",
-        str(pki_dir / "server.key"),
-    ) as background:
+    with start_server(pki_dir) as background:
         yield background
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import Background, Result, run
+from processes import Background, Result, run, start_server
 
 MESSAGE = "meet me at eight, my love"
 VERIFYING = "verifying"
@@ -87,15 +87,7 @@ MATRIX: dict[str, dict[str, Expect]] = {
 
 @pytest.fixture(scope="module")
 def server(pki_dir: Path) -> Iterator[Background]:
-    with Background(
-        "server",
-        "--accept",
-        "127.0.0.1:0",
-        "--cert-chain",
-        str(pki_dir / "chain.pem"),
-        "--key",
-        str(pki_dir / "server.key"),
-    ) as process:
+    with start_server(pki_dir) as process:
         yield process
 
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..console import Console
 
 #: Exit statuses shared by every command (documented in ``--help``).
 EXIT_OK = 0
@@ -58,3 +62,27 @@ def usage_error_text(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.filename}: {exc.strerror or exc}"
     return str(exc)
+
+
+def serve_until_stopped(
+    serve: Callable[..., Awaitable[object]],
+    *args: object,
+    console: Console,
+    address: str,
+    what: str,
+) -> int:
+    """Run a listening command (server, proxy) until Ctrl-C; its exit status.
+
+    A socket that cannot be opened ("address in use") is one line and
+    status 1; a signal stops it cleanly with status 0.
+    """
+    import trio
+
+    try:
+        trio.run(until_interrupted, serve, *args)
+    except OSError as exc:
+        console.error(f"cannot listen on {address}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    console.line(f"{what} stopped")
+    console.record("stopped")
+    return EXIT_OK

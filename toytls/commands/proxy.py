@@ -46,7 +46,7 @@ from ..messages import ClientHello, parse_message
 from ..narration import alert_meaning, short_hex
 from ..records import RawRecord, RecordReader
 from ..stream import ToyTLSInsecureWarning, ToyTLSStream
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, until_interrupted, usage_error_text
+from . import EXIT_USAGE, serve_until_stopped, usage_error_text
 
 _TO_SERVER = "client→server"
 _TO_CLIENT = "server→client"
@@ -541,11 +541,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE
-    try:
-        trio.run(until_interrupted, serve, args, console, kit)
-    except OSError as exc:
-        console.error(f"cannot listen on {args.listen}: {exc.strerror or exc}")
-        return EXIT_FAILED
-    console.line("proxy stopped")
-    console.record("stopped")
-    return EXIT_OK
+    return serve_until_stopped(
+        serve, args, console, kit, console=console, address=args.listen, what="proxy"
+    )

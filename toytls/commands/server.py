@@ -20,7 +20,7 @@ from ..context import Context, create_server_context
 from ..errors import ToyTLSError
 from ..narration import alert_meaning
 from ..stream import ToyTLSStream
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, until_interrupted, usage_error_text
+from . import EXIT_USAGE, serve_until_stopped, usage_error_text
 
 #: What a connection's application sees: a stream of either kind.
 AnyStream = trio.abc.Stream
@@ -230,11 +230,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
         return EXIT_USAGE
     if args.plaintext:
         console.warn("plaintext mode: everything crosses the network readable and changeable")
-    try:
-        trio.run(until_interrupted, serve, args, console, context)
-    except OSError as exc:
-        console.error(f"cannot listen on {args.accept}: {exc.strerror or exc}")
-        return EXIT_FAILED
-    console.line("server stopped")
-    console.record("stopped")
-    return EXIT_OK
+    return serve_until_stopped(
+        serve, args, console, context, console=console, address=args.accept, what="server"
+    )
