@@ -30,6 +30,10 @@ CORE = [
     "state",
     "verification",
     "tamper",
+    # not the protocol, but pure as well: narration turns events into text
+    "narration",
+    "hexdump",
+    "eventjson",
 ]
 LOOPS = ["trio", "asyncio", "anyio"]
 IO_MODULES = {"trio", "socket", "time", "selectors", "asyncio", "anyio", "ssl", "subprocess"}
