@@ -32,6 +32,7 @@ CORE = [
     "tamper",
     # not the protocol, but pure as well: narration turns events into text
     "narration",
+    "narration_texts",
     "hexdump",
     "eventjson",
 ]
