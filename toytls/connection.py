@@ -341,25 +341,27 @@ class Connection:
         reader = self._reader
         while self.state is not State.CLOSED and not self.peer_closed:
             opener = self._opener
-            record = reader.next_record(MAX_PLAINTEXT if opener is None else MAX_CIPHERTEXT)
-            if record is None:
+            found = reader.next_record_view(MAX_PLAINTEXT if opener is None else MAX_CIPHERTEXT)
+            if found is None:
                 return
+            content_type, header, fragment = found
             if (
-                record.content_type is ContentType.APPLICATION_DATA
+                content_type is ContentType.APPLICATION_DATA
                 and self.state is State.CONNECTED
                 and opener is not None
                 and not self.trace
             ):
                 # The bulk of all traffic: the same checks as _handle_record
-                # (decrypt, then type, then content) without its generality.
-                data = opener.open(record.header, record.fragment)[0]
+                # (decrypt, then type, then content) without its generality,
+                # decrypting straight from the received bytes.
+                data = opener.open(header, fragment)[0]
                 if data:
                     self._empty_records = 0
                     events.append(ev.ApplicationData(data=data))
                 else:
                     self._count_empty_record()
             else:
-                self._handle_record(record, events)
+                self._handle_record(RawRecord(content_type, header, bytes(fragment)), events)
 
     def _handle_record(self, record: RawRecord, events: list[ev.Event]) -> None:
         content_type = record.content_type

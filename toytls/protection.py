@@ -102,7 +102,7 @@ class RecordOpener(_Direction):
 
     __slots__ = ()
 
-    def open(self, header: bytes, fragment: bytes) -> tuple[bytes, int, bytes]:
+    def open(self, header: bytes, fragment: bytes | memoryview) -> tuple[bytes, int, bytes]:
         """Decrypt one record whose header already passed the §1 checks.
 
         Args:

@@ -19,6 +19,9 @@ from .constants import (
 from .errors import ToyTLSError
 
 _VERSION = PROTOCOL_VERSION.to_bytes(2, "big")
+#: Feeds smaller than this, completing a partial record, go into a growable
+#: buffer; larger ones are joined to the partial record once.
+_SMALL_FEED = 4096
 #: content type byte -> member; a dict lookup is much cheaper than ContentType(n)
 _CONTENT_TYPES = {int(t): t for t in ContentType}
 
@@ -102,13 +105,19 @@ class RecordReader:
             # from the new bytes instead of copying them into a buffer.
             self._buffer = data
         elif isinstance(buffer, bytearray):
-            # A record arriving in pieces: grow in place (amortised O(1) even
-            # one byte at a time), dropping what was already returned.
+            # A record arriving in small pieces: grow in place (amortised
+            # O(1) even one byte at a time), dropping what was returned.
             if pos:
                 del buffer[:pos]
             buffer += data
+        elif len(data) >= _SMALL_FEED:
+            # A big read that completes a record: one copy, and the result
+            # stays immutable bytes, so fragments can be views into it.
+            self._buffer = buffer[pos:] + data
         else:
-            self._buffer = bytearray(buffer[pos:]) + data
+            grown = bytearray(buffer[pos:])
+            grown += data
+            self._buffer = grown
         self._pos = 0
 
     @property
@@ -126,6 +135,19 @@ class RecordReader:
         Raises:
             ToyTLSError: A header check failed; the reader is then unusable.
         """
+        found = self.next_record_view(limit)
+        if found is None:
+            return None
+        content_type, header, fragment = found
+        return RawRecord(content_type, header, bytes(fragment))
+
+    def next_record_view(self, limit: int) -> tuple[ContentType, bytes, bytes | memoryview] | None:
+        """Like :meth:`next_record`, but the fragment may be a view, not a copy.
+
+        The view is read-only and stays valid (it keeps the bytes it looks
+        at alive). The connection decrypts application data straight from
+        it: a 16 KiB record is not copied just to be decrypted.
+        """
         buffer, pos = self._buffer, self._pos
         if len(buffer) - pos < RECORD_HEADER_SIZE:
             return None
@@ -136,4 +158,6 @@ class RecordReader:
         if len(buffer) < end:
             return None
         self._pos = end
-        return RawRecord(content_type, header, bytes(buffer[start:end]))
+        if isinstance(buffer, bytes):
+            return content_type, header, memoryview(buffer)[start:end]
+        return content_type, header, bytes(buffer[start:end])
