@@ -3,10 +3,11 @@
 Theory of operation
 -------------------
 The stream owns one sans-I/O :class:`~toytls.connection.Connection` and one
-transport stream. Everything the connection queues is sent under a single
-inner lock (``_send_lock``), so records leave in the order they were sealed
-even when a receiving task must answer (the handshake flight, an alert) while
-a sending task is busy. The handshake runs under ``_handshake_lock``:
+transport stream. Everything the connection queues is sent by one task at a
+time (``_take_transport`` / ``_give_transport``, a FIFO that costs nothing
+when free), so records leave in the order they were sealed even when a
+receiving task must answer (the handshake flight, an alert) while a sending
+task is busy. The handshake runs under ``_handshake_lock``:
 whichever of :meth:`do_handshake`, :meth:`send_all` or :meth:`receive_some`
 comes first drives it; the others wait for it.
 
@@ -143,7 +144,11 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         self._eof_received = False
         self._eof_sent = False
         self._handshake_lock = trio.Lock()
-        self._send_lock = trio.StrictFIFOLock()
+        # The transport's send side: one task at a time, first come first
+        # served. A flag plus a parking lot rather than a trio.Lock, because
+        # taking it uncontended must cost nothing on the data path.
+        self._transport_busy = False
+        self._send_waiters = trio.lowlevel.ParkingLot()
         self._send_conflict = _Conflict("another task is sending on this stream")
         self._receive_conflict = _Conflict("another task is receiving on this stream")
         self._deadline: float | None = None
@@ -195,15 +200,27 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 self._event_handler(event)
         return failure
 
+    async def _take_transport(self) -> None:
+        """Wait for the transport's send side (no checkpoint if it is free)."""
+        if self._transport_busy or self._send_waiters:
+            await self._send_waiters.park()  # the releaser hands it over
+        else:
+            self._transport_busy = True
+
+    def _give_transport(self) -> None:
+        if self._send_waiters:
+            self._send_waiters.unpark()  # still busy: now the next task's
+        else:
+            self._transport_busy = False
+
     async def _flush(self) -> None:
         """Send what the connection queued, in order; a checkpoint if it sends."""
-        lock = self._send_lock
-        if lock.locked():
-            await lock.acquire()
+        if self._transport_busy or self._send_waiters:
+            await self._take_transport()
         else:
-            # Uncontended (the usual case): take the lock without a trip
-            # through the scheduler; the send below is the checkpoint.
-            lock.acquire_nowait()
+            # Uncontended (the usual case): no trip through the scheduler;
+            # the send below is the checkpoint.
+            self._transport_busy = True
         try:
             data = self._conn.data_to_send()
             if data:
@@ -217,7 +234,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                     await self._transport_failed(exc)
         finally:
-            lock.release()
+            self._give_transport()
 
     async def _ensure_handshake(self) -> bool:
         """Handshake if needed; return whether that passed a checkpoint."""
@@ -244,7 +261,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             raise trio.ClosedResourceError("this toytls stream was closed") from error
         self._break(error)
         data = self._conn.data_to_send()
-        if data and not self._send_lock.locked():
+        if data and not self._transport_busy:
             with trio.move_on_after(_ALERT_SEND_TIMEOUT):
                 try:
                     await self.transport_stream.send_all(data)
@@ -375,7 +392,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 :meth:`send_eof` was called.
         """
         with self._send_conflict:
-            self._check_status()
+            if self._state is not _State.OK:
+                self._check_status()
             if self._eof_sent:
                 raise trio.ClosedResourceError("send_eof() was called: sending is over")
             checkpointed = await self._ensure_handshake()
@@ -384,24 +402,32 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                     await trio.lowlevel.checkpoint()
                 return
             await trio.lowlevel.checkpoint_if_cancelled()
-            view = memoryview(data).cast("B")
             try:
+                if len(data) <= _SEND_CHUNK:  # the usual case: one step
+                    await self._send_chunk(data)
+                    return
                 # Seal and send a few records at a time: memory stays bounded
                 # and the first bytes leave while the rest are encrypted.
+                view = memoryview(data).cast("B")
                 for start in range(0, len(view), _SEND_CHUNK):
-                    self._check_status()
                     # No copy: the chunk is encrypted before the next await.
-                    chunk = view[start : start + _SEND_CHUNK]
-                    try:
-                        self._emit(self._conn.send_application_data(chunk))
-                    except ToyTLSError as error:
-                        await self._fail(error)
-                    await self._flush()
+                    await self._send_chunk(view[start : start + _SEND_CHUNK])
             except trio.Cancelled:
                 # Some records may be sealed or sent and others not: like
                 # trio.SSLStream, a send_all cancelled part-way breaks the stream.
                 self._break(ToyTLSError("send_all was cancelled part-way", alert=None))
                 raise
+
+    async def _send_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
+        if self._state is not _State.OK:
+            self._check_status()
+        try:
+            events = self._conn.send_application_data(chunk)
+        except ToyTLSError as error:
+            await self._fail(error)
+        if events:
+            self._emit(events)
+        await self._flush()
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         """Return the next decrypted bytes; ``b""`` after the peer's close_notify.
@@ -419,7 +445,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         with self._receive_conflict:
             if max_bytes is not None:
                 max_bytes = _check_max_bytes(max_bytes)
-            self._check_status()
+            if self._state is not _State.OK:
+                self._check_status()
             checkpointed = await self._ensure_handshake()
             while True:
                 if self._incoming or self._eof_received:
@@ -455,11 +482,13 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             self._check_status()
             if self._eof_sent:
                 raise trio.ClosedResourceError("send_eof() was called: sending is over")
-            async with self._send_lock:
-                try:
-                    await self.transport_stream.wait_send_all_might_not_block()
-                except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-                    await self._transport_failed(exc)
+            await self._take_transport()
+            try:
+                await self.transport_stream.wait_send_all_might_not_block()
+            except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                await self._transport_failed(exc)
+            finally:
+                self._give_transport()
 
     async def send_eof(self) -> None:
         """Send close_notify: this side has finished sending (§5).
@@ -501,7 +530,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             if was_ok and conn.handshake_complete and not conn.we_closed:
                 self._emit(conn.send_close_notify())
                 data = conn.data_to_send()
-                if not self._send_lock.locked():
+                if not self._transport_busy:
                     try:
                         await self.transport_stream.send_all(data)
                     except (trio.BrokenResourceError, trio.ClosedResourceError):
