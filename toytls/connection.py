@@ -205,7 +205,8 @@ class Connection:
             RuntimeError: The handshake is not complete, or this side has
                 sent close_notify.
         """
-        self._raise_if_failed()
+        if self._error is not None:
+            raise self._error
         if self.state is not State.CONNECTED or self.we_closed:
             raise RuntimeError(
                 "application data can only be sent after the handshake and before close_notify"
@@ -214,7 +215,11 @@ class Connection:
         try:
             if len(data) <= MAX_PLAINTEXT:  # one record: no slicing at all
                 if data:
-                    self._send_record(ContentType.APPLICATION_DATA, data, events)
+                    sealer = self._sealer
+                    if sealer is not None and not self.trace:  # the common case, inlined
+                        sealer.seal_into(self._out, ContentType.APPLICATION_DATA, data)
+                    else:
+                        self._send_record(ContentType.APPLICATION_DATA, data, events)
                 return events
             view = memoryview(data)
             for start in range(0, len(view), MAX_PLAINTEXT):
@@ -242,10 +247,6 @@ class Connection:
         elif self.state is not State.CONNECTED or self.peer_closed:
             self.state = State.CLOSED
         return events
-
-    def _raise_if_failed(self) -> None:
-        if self._error is not None:
-            raise self._error
 
     def _send_record(
         self,
@@ -309,7 +310,8 @@ class Connection:
             ToyTLSError: Only if the connection had *already* failed.
             RuntimeError: A client that has not called :meth:`initiate`.
         """
-        self._raise_if_failed()
+        if self._error is not None:
+            raise self._error
         if self.state is State.START:
             raise RuntimeError("call initiate() before receiving")
         events: list[ev.Event] = []

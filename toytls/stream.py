@@ -288,7 +288,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         failure = self._emit(events)
         if failure is not None:
             await self._fail(failure)
-        await self._close_transport_if_done()
+        if self._conn.state is State.CLOSED:
+            await self._close_transport_if_done()
 
     async def _receive_key_exchange(self, data: bytes) -> list[ev.Event]:
         """Feed the server handshake bytes, which may hold ClientKeyExchange.
