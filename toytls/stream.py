@@ -65,18 +65,23 @@ class NeedHandshakeError(Exception):
 
 
 class _Conflict:
-    """Raise BusyResourceError if two tasks do the same thing at once."""
+    """Raise BusyResourceError if two tasks do the same thing at once.
 
-    __slots__ = ("_held", "_msg")
+    Used as a context manager, except in send_all and receive_some, which
+    test and set ``held`` inline: two method calls per operation matter on
+    the data path.
+    """
+
+    __slots__ = ("held", "msg")
 
     def __init__(self, msg: str) -> None:
-        self._msg = msg
-        self._held = False
+        self.msg = msg
+        self.held = False
 
     def __enter__(self) -> None:
-        if self._held:
-            raise trio.BusyResourceError(self._msg)
-        self._held = True
+        if self.held:
+            raise trio.BusyResourceError(self.msg)
+        self.held = True
 
     def __exit__(
         self,
@@ -84,7 +89,7 @@ class _Conflict:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._held = False
+        self.held = False
 
 
 class _State(enum.Enum):
@@ -236,13 +241,6 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         finally:
             self._give_transport()
 
-    async def _ensure_handshake(self) -> bool:
-        """Handshake if needed; return whether that passed a checkpoint."""
-        if self._conn.handshake_complete:
-            return False
-        await self.do_handshake()
-        return True
-
     async def _transport_failed(self, exc: BaseException) -> NoReturn:
         if self._state is _State.CLOSED:
             raise trio.ClosedResourceError("this toytls stream was closed") from None
@@ -392,12 +390,20 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             trio.ClosedResourceError: The stream was closed, or
                 :meth:`send_eof` was called.
         """
-        with self._send_conflict:
+        # The conflict check, inlined: this is the hot path (see _Conflict).
+        conflict = self._send_conflict
+        if conflict.held:
+            raise trio.BusyResourceError(conflict.msg)
+        conflict.held = True
+        try:
             if self._state is not _State.OK:
                 self._check_status()
             if self._eof_sent:
                 raise trio.ClosedResourceError("send_eof() was called: sending is over")
-            checkpointed = await self._ensure_handshake()
+            checkpointed = False
+            if self._conn.session is None:
+                await self.do_handshake()
+                checkpointed = True
             if not data:
                 if not checkpointed:
                     await trio.lowlevel.checkpoint()
@@ -418,6 +424,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 # trio.SSLStream, a send_all cancelled part-way breaks the stream.
                 self._break(ToyTLSError("send_all was cancelled part-way", alert=None))
                 raise
+        finally:
+            conflict.held = False
 
     async def _send_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
         if self._state is not _State.OK:
@@ -443,12 +451,19 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 transport that ended without close_notify (truncation).
             trio.ClosedResourceError: The stream was closed.
         """
-        with self._receive_conflict:
+        conflict = self._receive_conflict  # inlined, as in send_all
+        if conflict.held:
+            raise trio.BusyResourceError(conflict.msg)
+        conflict.held = True
+        try:
             if max_bytes is not None:
                 max_bytes = _check_max_bytes(max_bytes)
             if self._state is not _State.OK:
                 self._check_status()
-            checkpointed = await self._ensure_handshake()
+            checkpointed = False
+            if self._conn.session is None:
+                await self.do_handshake()
+                checkpointed = True
             while True:
                 if self._incoming or self._eof_received:
                     if not checkpointed:
@@ -456,6 +471,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                     return self._take(max_bytes) if self._incoming else b""
                 await self._receive_and_process()  # reading is a checkpoint
                 checkpointed = True
+        finally:
+            conflict.held = False
 
     def _take(self, max_bytes: int | None) -> bytes:
         """Up to ``max_bytes`` of the oldest buffered data (all if None).
@@ -464,6 +481,9 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         """
         incoming = self._incoming
         first = incoming[0]
+        if len(incoming) == 1 and (max_bytes is None or len(first) <= max_bytes):
+            incoming.clear()  # the usual case: one record, returned whole
+            return first
         if max_bytes is not None and len(first) > max_bytes:
             incoming[0] = first[max_bytes:]
             return first[:max_bytes]
