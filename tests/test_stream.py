@@ -348,3 +348,51 @@ async def test_close_notify_both_ways_closes_the_transport(pki_dir: Path, pki: P
     assert await client.receive_some() == b""  # still a clean end, not an error
     await client.aclose()
     await server.aclose()
+
+
+async def test_transport_send_gate_is_fifo_and_survives_a_cancelled_waiter(
+    pki_dir: Path, pki: PKI
+) -> None:
+    """The send side of the transport is handed over in arrival order, and a
+    waiter cancelled while parked neither keeps it nor blocks the others."""
+    a, b = trio.testing.memory_stream_pair()
+    client, server = await _handshake_pair(a, b, pki_dir, pki)
+    order: list[str] = []
+
+    async def user(name: str) -> None:
+        await client._take_transport()
+        order.append(name)
+        await trio.sleep(0.01)
+        client._give_transport()
+
+    with trio.fail_after(5):
+        await client._take_transport()  # held by the test
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(user, "first")
+            nursery.start_soon(user, "second")
+            await trio.testing.wait_all_tasks_blocked()
+            client._give_transport()
+        assert order == ["first", "second"]
+
+        # A waiter cancelled while parked is out of the lot at once, but its
+        # cleanup has not run yet when the holder lets go: the transport must
+        # come free all the same.
+        await client._take_transport()
+        async with trio.open_nursery() as nursery:
+            doomed = trio.CancelScope()
+            nursery.start_soon(_cancelled_waiter, client, doomed)
+            await trio.testing.wait_all_tasks_blocked()
+            doomed.cancel()
+            client._give_transport()  # before the cancelled task runs again
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(user, "third")
+    assert order == ["first", "second", "third"]
+    assert client._transport_busy is False and client._send_waiting == 0
+    await client.send_all(b"still works")
+    assert await server.receive_some() == b"still works"
+
+
+async def _cancelled_waiter(stream: toytls.ToyTLSStream, scope: trio.CancelScope) -> None:
+    with scope:
+        await stream._take_transport()
+        raise AssertionError("a cancelled waiter must not get the transport")

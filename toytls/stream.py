@@ -154,6 +154,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         # taking it uncontended must cost nothing on the data path.
         self._transport_busy = False
         self._send_waiters = trio.lowlevel.ParkingLot()
+        self._send_waiting = 0  # tasks parked there (cheaper than bool(lot))
         self._send_conflict = _Conflict("another task is sending on this stream")
         self._receive_conflict = _Conflict("another task is receiving on this stream")
         self._deadline: float | None = None
@@ -207,20 +208,25 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
 
     async def _take_transport(self) -> None:
         """Wait for the transport's send side (no checkpoint if it is free)."""
-        if self._transport_busy or self._send_waiters:
-            await self._send_waiters.park()  # the releaser hands it over
+        if self._transport_busy or self._send_waiting:
+            self._send_waiting += 1
+            try:
+                await self._send_waiters.park()  # the releaser hands it over
+            finally:
+                self._send_waiting -= 1
         else:
             self._transport_busy = True
 
     def _give_transport(self) -> None:
-        if self._send_waiters:
-            self._send_waiters.unpark()  # still busy: now the next task's
-        else:
+        # Hand over to the next waiter if there is one (still busy: now its
+        # turn). The count can include a waiter that was just cancelled and
+        # is no longer in the lot, so free the transport if nobody woke.
+        if not (self._send_waiting and self._send_waiters.unpark()):
             self._transport_busy = False
 
     async def _flush(self) -> None:
         """Send what the connection queued, in order; a checkpoint if it sends."""
-        if self._transport_busy or self._send_waiters:
+        if self._transport_busy or self._send_waiting:
             await self._take_transport()
         else:
             # Uncontended (the usual case): no trip through the scheduler;
@@ -275,7 +281,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             await self._transport_failed(exc)
         try:
-            if self.server_side and not self._conn.handshake_complete:
+            if self.server_side and self._conn.session is None:
                 # Any of these bytes may hold a ClientKeyExchange (a client
                 # may send its whole flight at once): the RSA work.
                 events = await self._receive_key_exchange(bytes(data))
@@ -456,8 +462,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             raise trio.BusyResourceError(conflict.msg)
         conflict.held = True
         try:
-            if max_bytes is not None:
-                max_bytes = _check_max_bytes(max_bytes)
+            if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 1):
+                max_bytes = _check_max_bytes(max_bytes)  # converts, or raises
             if self._state is not _State.OK:
                 self._check_status()
             checkpointed = False
