@@ -369,8 +369,9 @@ async def test_transport_send_gate_is_fifo_and_survives_a_cancelled_waiter(
         await client._take_transport()  # held by the test
         async with trio.open_nursery() as nursery:
             nursery.start_soon(user, "first")
+            await trio.testing.wait_all_tasks_blocked()  # parked first...
             nursery.start_soon(user, "second")
-            await trio.testing.wait_all_tasks_blocked()
+            await trio.testing.wait_all_tasks_blocked()  # ...and second
             client._give_transport()
         assert order == ["first", "second"]
 
