@@ -126,49 +126,44 @@ def _describe_record(record: RawRecord) -> str:
 
 
 def _attack_record(link: _Link, direction: str, record: RawRecord) -> list[bytes]:
-    """What to forward for one record in a relay mode (maybe nothing, maybe twice)."""
+    """What to forward for one record in a relay mode (maybe changed, maybe twice)."""
     raw = record.header + record.fragment
-    is_app = record.content_type is ContentType.APPLICATION_DATA
-    if direction == _TO_CLIENT and link.mode is Mode.TAMPER_CERT:
+    if direction != _TO_CLIENT:
+        return [raw]
+    if link.mode is Mode.TAMPER_CERT:
         changed = tamper_certificate_record(record)
         if changed is not None:
-            link.log(
+            _tampered(
+                link,
+                direction,
                 "tampered: changed one letter of the subject's name inside the signed part "
                 "of the certificate; the CA's signature is unchanged",
-                style="bold magenta",
-                kind="tampered",
-                direction=direction,
             )
             return [changed]
-    if direction == _TO_CLIENT and is_app:
-        link.app_records_to_client += 1
-        first = link.app_records_to_client == 1
-        if first and link.mode is Mode.FLIP:
-            link.log(
-                "flipped one bit of this record's ciphertext",
-                style="bold magenta",
-                kind="tampered",
-                direction=direction,
-            )
-            return [flip_bit(record)]
-        if first and link.mode is Mode.REPLAY:
-            link.log(
-                "sending this record a second time (replay)",
-                style="bold magenta",
-                kind="tampered",
-                direction=direction,
-            )
-            return [raw, raw]
-        if first and link.mode is Mode.TRUNCATE:
-            link.log(
-                "forwarding this record, then cutting both connections without close_notify",
-                style="bold magenta",
-                kind="tampered",
-                direction=direction,
-            )
-            link.cut.set()
-            return [raw]
+        return [raw]
+    if record.content_type is not ContentType.APPLICATION_DATA:
+        return [raw]
+    link.app_records_to_client += 1
+    if link.app_records_to_client != 1:  # each data attack works on the first record
+        return [raw]
+    if link.mode is Mode.FLIP:
+        _tampered(link, direction, "flipped one bit of this record's ciphertext")
+        return [flip_bit(record)]
+    if link.mode is Mode.REPLAY:
+        _tampered(link, direction, "sending this record a second time (replay)")
+        return [raw, raw]
+    if link.mode is Mode.TRUNCATE:
+        _tampered(
+            link,
+            direction,
+            "forwarding this record, then cutting both connections without close_notify",
+        )
+        link.cut.set()
     return [raw]
+
+
+def _tampered(link: _Link, direction: str, what: str) -> None:
+    link.log(what, style="bold magenta", kind="tampered", direction=direction)
 
 
 def _client_alert(link: _Link, record: RawRecord) -> None:
