@@ -401,8 +401,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             if color:
                 mark = f"\033[1;{32 if r.as_predicted else 31}m{mark}\033[0m"
             print(f" {mark} {r.number:>2}. {r.title}")
-            print(f"       {r.predicted}")
-            print(f"       → {r.happened}")
+            for text in (r.predicted, f"→ {r.happened}"):
+                print(textwrap.fill(text, width, initial_indent=" " * 7, subsequent_indent=" " * 9))
         print("\n" + LINES[args.lang]["all_ok" if ok else "some_bad"])
     return EXIT_OK if ok else EXIT_FAILED
 
