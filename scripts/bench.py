@@ -68,6 +68,7 @@ import toytls  # noqa: E402
 from toytls.pki import generate_pki, write_pki  # noqa: E402
 
 Wrap = Callable[[trio.SocketStream], Awaitable[trio.abc.Stream]]
+ToyOrSSL = toytls.ToyTLSStream | trio.SSLStream[trio.SocketStream]
 
 
 @dataclass
@@ -94,25 +95,20 @@ def make_stacks(directory: Path) -> list[Stack]:
     async def plain(tcp: trio.SocketStream) -> trio.abc.Stream:
         return tcp
 
-    async def toy_s(tcp: trio.SocketStream) -> trio.abc.Stream:
-        stream = toytls.ToyTLSStream(tcp, toy_server, server_side=True)
-        await stream.do_handshake()
-        return stream
+    def handshaken(make: Callable[[trio.SocketStream], ToyOrSSL]) -> Wrap:
+        async def wrap(tcp: trio.SocketStream) -> trio.abc.Stream:
+            stream = make(tcp)
+            await stream.do_handshake()
+            return stream
 
-    async def toy_c(tcp: trio.SocketStream) -> trio.abc.Stream:
-        stream = toytls.ToyTLSStream(tcp, toy_client, server_hostname="localhost")
-        await stream.do_handshake()
-        return stream
+        return wrap
 
-    async def ssl_s(tcp: trio.SocketStream) -> trio.abc.Stream:
-        stream = trio.SSLStream(tcp, ssl_server, server_side=True)
-        await stream.do_handshake()
-        return stream
-
-    async def ssl_c(tcp: trio.SocketStream) -> trio.abc.Stream:
-        stream = trio.SSLStream(tcp, ssl_client, server_hostname="localhost")
-        await stream.do_handshake()
-        return stream
+    toy_s = handshaken(lambda tcp: toytls.ToyTLSStream(tcp, toy_server, server_side=True))
+    toy_c = handshaken(
+        lambda tcp: toytls.ToyTLSStream(tcp, toy_client, server_hostname="localhost")
+    )
+    ssl_s = handshaken(lambda tcp: trio.SSLStream(tcp, ssl_server, server_side=True))
+    ssl_c = handshaken(lambda tcp: trio.SSLStream(tcp, ssl_client, server_hostname="localhost"))
 
     return [
         Stack("tcp", plain, plain),

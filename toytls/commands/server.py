@@ -146,7 +146,7 @@ async def _handle(
                     style="green",
                     prefix=prefix,
                 )
-            if console.level >= 1 or console.json_mode or console.hexdump:
+            if console.wants_events:
                 console.event(event, side="server", prefix=prefix, role="server")
 
         stream = ToyTLSStream(tcp, context, server_side=True, event_handler=on_event)
