@@ -73,11 +73,19 @@ their meaning, disconnect), and each connection narrated at the -v level.
   --app echo   return every byte received (default)
   --app chat   show what each client says; type a line to answer all,
                or "@N text" to answer client N
+  --app http   an HTTP/1.1 server whose page shows each visitor their own
+               connection: chain, key X's fingerprint, and their request as
+               an eavesdropper saw it (JSON at /api/session)
+  --forward HOST:PORT
+               the server end of a tunnel: decrypt and pass the data to a
+               plain TCP service (see `toytls tunnel`)
 
 examples:
   toytls server
   toytls server --accept 127.0.0.1:4433 --app chat -v
   toytls server --plaintext        # no TLS at all, to watch with the proxy
+  toytls server --app http         # then: toytls tunnel, and a browser
+  toytls server --forward 127.0.0.1:8000   # in front of python -m http.server
 """
 
 _CLIENT_HELP = """\
@@ -91,6 +99,32 @@ examples:
   toytls client --connect 127.0.0.1:8443 --message "hi"   # through the proxy
   toytls client --insecure --message "hi"                 # no checks at all
   toytls client --trust certs/attacker-root.pem           # a rogue root installed
+  toytls client --http GET /api/session                   # to `toytls server --app http`
+
+With --http, the response's head is printed as "< " lines and its body as
+it is; an answer of 400 or more ends with exit status 1.
+"""
+
+_TUNNEL_HELP = """\
+Run any TCP program over toytls, unchanged: listen for plain TCP on
+--accept and carry each connection over its own toytls/1 connection to
+--connect, checking the server's certificate exactly as `toytls client`
+does (verification is on unless you say --insecure). Pair it with
+`toytls server --forward HOST:PORT` on the other side, or point it at
+`toytls server --app http` and open the page in a browser.
+
+A connection whose server cannot be reached or whose certificate is
+rejected is closed at once and logged with the reason; the tunnel keeps
+serving the next one.
+
+examples:
+  python3 -m http.server 8000 --bind 127.0.0.1 &
+  toytls server --forward 127.0.0.1:8000 &
+  toytls tunnel --accept 127.0.0.1:8080 --connect 127.0.0.1:4433 &
+  curl http://127.0.0.1:8080/
+
+  toytls server --app http &
+  toytls tunnel            # then open http://127.0.0.1:8080/ in a browser
 """
 
 _PROXY_HELP = """\
@@ -136,6 +170,34 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="one JSON object per event on stdout, for tools"
     )
     group.add_argument("--no-color", action="store_true", help="no colours")
+
+
+def _add_trust_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that say whom a client end trusts (client, tunnel)."""
+    parser.add_argument(
+        "--server-name",
+        default="localhost",
+        help="the name to ask for and check the certificate against (default: localhost)",
+    )
+    parser.add_argument(
+        "--cafile",
+        type=Path,
+        default=Path("certs/root.pem"),
+        help="the trusted root, holding A+ (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="ROOT.pem",
+        help="trust one more root (as if someone installed it on your computer)",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="skip ALL certificate checks (shows what an attacker gains)",
+    )
 
 
 def _sub(
@@ -195,7 +257,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="the leaf's private key B− (default: %(default)s)",
     )
     server.add_argument(
-        "--app", choices=("echo", "chat"), default="echo", help="what to do with data"
+        "--app", choices=("echo", "chat", "http"), default=None, help="what to do with data"
+    )
+    server.add_argument(
+        "--forward",
+        metavar="HOST:PORT",
+        help="pass each connection's data to this TCP service, like stunnel",
     )
     server.add_argument("--plaintext", action="store_true", help="no TLS at all: plain TCP")
     server.add_argument(
@@ -210,33 +277,30 @@ def _build_parser() -> argparse.ArgumentParser:
     client.add_argument(
         "--connect", default="127.0.0.1:4433", help="HOST:PORT (default: %(default)s)"
     )
-    client.add_argument(
-        "--server-name",
-        default="localhost",
-        help="the name to ask for and check the certificate against (default: localhost)",
-    )
-    client.add_argument(
-        "--cafile",
-        type=Path,
-        default=Path("certs/root.pem"),
-        help="the trusted root, holding A+ (default: %(default)s)",
-    )
-    client.add_argument(
-        "--trust",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="ROOT.pem",
-        help="trust one more root (as if someone installed it on your computer)",
-    )
-    client.add_argument(
-        "--insecure",
-        action="store_true",
-        help="skip ALL certificate checks (shows what an attacker gains)",
-    )
+    _add_trust_flags(client)
     client.add_argument("--message", help="send this text, print the reply, close")
+    client.add_argument(
+        "--http",
+        nargs=2,
+        metavar=("METHOD", "PATH"),
+        help="send one HTTP/1.1 request (e.g. GET /) and print the answer",
+    )
     client.add_argument("--plaintext", action="store_true", help="no TLS at all: plain TCP")
     _add_output_flags(client)
+
+    tunnel = _sub(commands, "tunnel", "plain TCP in, toytls out (like stunnel)", _TUNNEL_HELP)
+    tunnel.add_argument(
+        "--accept",
+        default="127.0.0.1:8080",
+        help="HOST:PORT where local programs connect, in plain TCP (default: %(default)s)",
+    )
+    tunnel.add_argument(
+        "--connect",
+        default="127.0.0.1:4433",
+        help="the toytls server, HOST:PORT (default: %(default)s)",
+    )
+    _add_trust_flags(tunnel)
+    _add_output_flags(tunnel)
 
     proxy = _sub(commands, "proxy", "the attacker in the middle", _PROXY_HELP)
     proxy.add_argument(
@@ -433,6 +497,12 @@ def _cmd_client(args: argparse.Namespace) -> int:
     return client.run(args, _console(args, timestamps=False))
 
 
+def _cmd_tunnel(args: argparse.Namespace) -> int:
+    from .commands import tunnel
+
+    return tunnel.run(args, _console(args, timestamps=True))
+
+
 def _cmd_proxy(args: argparse.Namespace) -> int:
     from .commands import proxy
 
@@ -452,6 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "server": _cmd_server,
         "client": _cmd_client,
         "proxy": _cmd_proxy,
+        "tunnel": _cmd_tunnel,
     }
     try:
         return handlers[args.command](args)

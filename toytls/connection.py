@@ -164,6 +164,17 @@ class Connection:
         """
         return self.state is State.CLOSED
 
+    @property
+    def records_protected(self) -> tuple[int, int]:
+        """``(sealed, opened)``: records protected so far, each direction.
+
+        They are the next sequence numbers (§3.4), so both are 0 until the
+        keys are in use.
+        """
+        sealed = self._sealer.seq if self._sealer is not None else 0
+        opened = self._opener.seq if self._opener is not None else 0
+        return sealed, opened
+
     def data_to_send(self) -> bytes:
         """Return and forget the bytes queued for the peer (maybe ``b""``)."""
         out = self._out

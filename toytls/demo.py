@@ -96,6 +96,7 @@ class Stage:
         args = argparse.Namespace(
             accept="127.0.0.1:0",
             app="echo",
+            forward=None,
             cert_chain=self.pki_dir / "chain.pem",
             key=self.pki_dir / "server.key",
             handshake_timeout=10.0,

@@ -177,6 +177,15 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             raise NeedHandshakeError("the handshake has not completed")
         return self._conn.session
 
+    @property
+    def records_protected(self) -> tuple[int, int]:
+        """``(sent, received)``: records encrypted and decrypted so far.
+
+        The handshake's Finished messages count, as do alerts sent under
+        the keys. Both are 0 before the keys are in use.
+        """
+        return self._conn.records_protected
+
     def cipher(self) -> tuple[str, str, int]:
         """``(cipher, protocol, secret bits)``, like :meth:`ssl.SSLSocket.cipher`."""
         return (self.session.cipher, self.session.protocol, 128)

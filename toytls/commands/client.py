@@ -24,6 +24,7 @@ from ..stream import ToyTLSInsecureWarning, ToyTLSStream
 from . import (
     EXIT_CERTIFICATE_REJECTED,
     EXIT_CONNECTION_FAILED,
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
@@ -32,7 +33,7 @@ from . import (
 )
 
 
-class _Failed(Exception):
+class Failed(Exception):
     """Ends the session with an exit status and a one-line reason."""
 
     def __init__(self, status: int, reason: str, alert: str | None = None) -> None:
@@ -63,17 +64,17 @@ def build_context(args: argparse.Namespace) -> Context:
     return context
 
 
-def _failure_of(exc: BaseException, console: Console) -> _Failed:
+def failure_of(exc: BaseException, console: Console) -> Failed:
     cause = exc.__cause__
     if isinstance(cause, CertificateVerifyError):
-        return _Failed(
+        return Failed(
             EXIT_CERTIFICATE_REJECTED,
             f"certificate rejected ({cause.alert_name}): {cause.reason}",
             cause.alert_name,
         )
     if isinstance(cause, ToyTLSError):
-        return _Failed(EXIT_CONNECTION_FAILED, explain_error(cause, console.lang), cause.alert_name)
-    return _Failed(EXIT_CONNECTION_FAILED, f"connection failed: {cause or exc}")
+        return Failed(EXIT_CONNECTION_FAILED, explain_error(cause, console.lang), cause.alert_name)
+    return Failed(EXIT_CONNECTION_FAILED, f"connection failed: {cause or exc}")
 
 
 async def _read_all(stream: trio.abc.Stream) -> bytes:
@@ -90,6 +91,57 @@ async def _one_message(stream: trio.abc.HalfCloseableStream, text: str, console:
     reply = (await _read_all(stream)).decode("utf-8", errors="replace")
     console.line(f"reply: {reply}", style="bold")
     console.record("reply", text=reply)
+
+
+async def _http(
+    stream: trio.abc.HalfCloseableStream, args: argparse.Namespace, console: Console
+) -> None:
+    """One HTTP request: the head on the console, the body on stdout."""
+    from .. import __version__
+    from ..httpclient import HttpError, HttpResponse, http_request
+
+    method, target = args.http
+    body_out = sys.stdout.buffer
+    last_byte = b"\n"
+
+    def on_body(data: bytes) -> None:
+        nonlocal last_byte
+        if not console.json_mode and data:
+            body_out.write(data)
+            last_byte = data[-1:]
+
+    def on_head(response: HttpResponse) -> None:
+        console.line(f"< {response.status_line}", style="bold")
+        for name, value in response.headers:
+            console.line(f"< {name}: {value}")
+
+    host = args.server_name
+    console.line(f"> {method} {target} HTTP/1.1 (Host: {host})", style="cyan")
+    try:
+        response = await http_request(
+            stream,
+            method=method,
+            target=target,
+            host=host,
+            on_head=on_head,
+            on_body=on_body,
+            user_agent=f"toytls/{__version__}",
+        )
+    except HttpError as exc:
+        raise Failed(EXIT_CONNECTION_FAILED, str(exc)) from None
+    finally:
+        body_out.flush()
+    if last_byte != b"\n":
+        print(file=sys.stdout, flush=True)  # what follows starts on a new line
+    console.record(
+        "http_response",
+        status=response.status,
+        reason=response.reason,
+        headers=response.headers,
+        body_bytes=response.body_size,
+    )
+    if response.status >= 400:
+        raise Failed(EXIT_FAILED, f"the server answered {response.status_line}")
 
 
 async def _interactive(stream: trio.abc.HalfCloseableStream, console: Console) -> None:
@@ -129,13 +181,13 @@ async def session(args: argparse.Namespace, console: Console, context: Context |
     """Connect, handshake and talk.
 
     Raises:
-        _Failed: With the exit status and the reason.
+        Failed: With the exit status and the reason.
     """
     host, port = parse_address(args.connect, what="--connect")
     try:
         tcp = await trio.open_tcp_stream(host, port)
     except OSError as exc:
-        raise _Failed(
+        raise Failed(
             EXIT_CONNECTION_FAILED, f"cannot connect to {host}:{port}: {exc.strerror or exc}"
         ) from None
     stream: trio.abc.HalfCloseableStream = tcp
@@ -155,18 +207,26 @@ async def session(args: argparse.Namespace, console: Console, context: Context |
                     await stream.do_handshake()
                 for warning in caught:
                     console.warn(str(warning.message))
-            if args.message is not None:
+            if args.http is not None:
+                await _http(stream, args, console)
+            elif args.message is not None:
                 await _one_message(stream, args.message, console)
             else:
                 await _interactive(stream, console)
     except trio.BrokenResourceError as exc:
-        raise _failure_of(exc, console) from None
+        raise failure_of(exc, console) from None
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """The ``toytls client`` command."""
     try:
         parse_address(args.connect, what="--connect")
+        if args.http is not None and args.message is not None:
+            raise ValueError("--http and --message are alternatives: choose one")  # noqa: TRY301
+        if args.http is not None:
+            from ..httpclient import make_request
+
+            make_request(args.http[0], args.http[1], args.server_name)
         context = None if args.plaintext else build_context(args)
         if context is not None:
             context.client_config(args.server_name)  # checks the name now
@@ -182,7 +242,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.warn("--plaintext: no encryption at all; everything is readable on the wire")
     try:
         interrupted = trio.run(until_interrupted, session, args, console, context)
-    except _Failed as failure:
+    except Failed as failure:
         console.error(failure.reason)
         console.record(
             "result",

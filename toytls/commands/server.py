@@ -1,4 +1,4 @@
-"""``toytls server``: serve many clients at once, echo or chat, narrated.
+"""``toytls server``: serve many clients at once — echo, chat, HTTP, or forward.
 
 One log line per connection event (connect, handshake done, alert, end),
 plus the narration of each connection at the chosen level.
@@ -11,6 +11,7 @@ import functools
 import itertools
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import trio
 
@@ -20,25 +21,38 @@ from ..context import Context, create_server_context
 from ..errors import ToyTLSError
 from ..narration import alert_meaning
 from ..stream import ToyTLSStream
+from ..wiretap import WireTap
 from . import EXIT_USAGE, serve_until_stopped, usage_error_text
 
 #: What a connection's application sees: a stream of either kind.
-AnyStream = trio.abc.Stream
+AnyStream = trio.abc.HalfCloseableStream
 
 
 class _Connection:
     """One client connection as the server log tells it."""
 
-    def __init__(self, number: int, peer: str, stream: AnyStream) -> None:
+    def __init__(self, number: int, peer: str, stream: AnyStream, tap: WireTap | None) -> None:
         self.number = number
         self.peer = peer
         self.stream = stream
+        #: the transport as the wire saw it (for the HTTP page)
+        self.tap = tap
         self.bytes_in = 0
         self.bytes_out = 0
 
     @property
     def tag(self) -> str:
         return f"#{self.number} "
+
+
+@dataclass
+class _Setup:
+    """What every connection's application shares."""
+
+    console: Console
+    room: ChatRoom
+    #: --forward: the local service to pass the data to
+    forward: tuple[str, int] | None = None
 
 
 class ChatRoom:
@@ -82,14 +96,15 @@ def build_context(args: argparse.Namespace) -> Context:
     return context
 
 
-async def _echo(conn: _Connection, console: Console, room: ChatRoom) -> None:
+async def _echo(conn: _Connection, setup: _Setup) -> None:
     while data := await conn.stream.receive_some():
         conn.bytes_in += len(data)
         await conn.stream.send_all(data)
         conn.bytes_out += len(data)
 
 
-async def _chat(conn: _Connection, console: Console, room: ChatRoom) -> None:
+async def _chat(conn: _Connection, setup: _Setup) -> None:
+    room, console = setup.room, setup.console
     room.members[conn.number] = conn
     try:
         while data := await conn.stream.receive_some():
@@ -101,8 +116,61 @@ async def _chat(conn: _Connection, console: Console, room: ChatRoom) -> None:
         room.members.pop(conn.number, None)
 
 
-App = Callable[[_Connection, Console, ChatRoom], Awaitable[None]]
-APPS: dict[str, App] = {"echo": _echo, "chat": _chat}
+async def _http(conn: _Connection, setup: _Setup) -> None:
+    from ..httpapp import HttpCounts, Request, serve_http
+    from ..sessionpage import Visit
+
+    stream, tap = conn.stream, conn.tap
+    assert tap is not None
+
+    def describe(request: Request, earlier: int) -> Visit:
+        tls = stream if isinstance(stream, ToyTLSStream) else None
+        setup.console.line(request.head[0], style="cyan", prefix=conn.tag)
+        setup.console.record("http_request", connection=conn.number, request=request.head[0])
+        return Visit(
+            session=tls.session if tls is not None else None,
+            records_protected=tls.records_protected if tls is not None else (0, 0),
+            wire_received=tap.received.as_dict(),
+            wire_sent=tap.sent.as_dict(),
+            peer=conn.peer,
+            request_head=request.head,
+            earlier_requests=earlier,
+        )
+
+    counts = HttpCounts()
+    try:
+        await serve_http(stream, describe, counts)
+    finally:
+        conn.bytes_in = tap.received.bytes
+        conn.bytes_out = tap.sent.bytes
+
+
+async def _forward(conn: _Connection, setup: _Setup) -> None:
+    from ..splice import splice
+
+    assert setup.forward is not None
+    host, port = setup.forward
+    try:
+        service = await trio.open_tcp_stream(host, port)
+    except OSError as exc:
+        # The client gets close_notify at once; the log says why.
+        raise _ServiceUnreachable(f"cannot reach {host}:{port}: {exc.strerror or exc}") from None
+    async with service:
+        setup.console.line(f"forwarding to {host}:{port}", prefix=conn.tag)
+        result = await splice(conn.stream, service)
+    conn.bytes_in, conn.bytes_out = result.a_to_b, result.b_to_a
+    if result.error is not None:
+        if result.failed_side == "a":
+            raise result.error
+        raise _ServiceUnreachable(f"the service at {host}:{port} broke: {result.error}")
+
+
+class _ServiceUnreachable(Exception):
+    """The --forward service could not be reached or broke."""
+
+
+App = Callable[[_Connection, _Setup], Awaitable[None]]
+APPS: dict[str, App] = {"echo": _echo, "chat": _chat, "http": _http, "forward": _forward}
 
 
 def _describe_failure(error: BaseException | None, console: Console) -> str:
@@ -123,7 +191,7 @@ async def _handle(
     context: Context | None,
     console: Console,
     counter: itertools.count[int],
-    room: ChatRoom,
+    setup: _Setup,
 ) -> None:
     number = next(counter)
     try:
@@ -134,7 +202,12 @@ async def _handle(
     prefix = f"#{number} "
     console.line(f"connected from {peer}", prefix=prefix)
     console.record("connect", connection=number, peer=peer)
-    stream: AnyStream = tcp
+    # Only the HTTP page shows the wire; the other apps skip the second parse.
+    tap = WireTap(tcp) if args.app == "http" else None
+    stream: AnyStream = tap or tcp
+    # A forwarded connection may carry megabytes: its records are told
+    # only at -vv, like the tunnel's.
+    narrate = console.wants_events and (args.app != "forward" or console.level >= 2)
     if context is not None:
 
         def on_event(event: ev.Event) -> None:
@@ -146,23 +219,25 @@ async def _handle(
                     style="green",
                     prefix=prefix,
                 )
-            if console.wants_events:
+            if narrate:
                 console.event(event, side="server", prefix=prefix, role="server")
 
-        stream = ToyTLSStream(tcp, context, server_side=True, event_handler=on_event)
-    conn = _Connection(number, peer, stream)
+        stream = ToyTLSStream(tap or tcp, context, server_side=True, event_handler=on_event)
+    conn = _Connection(number, peer, stream, tap)
     alert: str | None = None
     try:
         async with stream:
             if isinstance(stream, ToyTLSStream):
                 await stream.do_handshake()
-            await APPS[args.app](conn, console, room)
+            await APPS[args.app](conn, setup)
         how = "disconnected"
     except trio.BrokenResourceError as exc:
         cause = exc.__cause__
         how = f"failed: {_describe_failure(cause, console)}"
         if isinstance(cause, ToyTLSError):
             alert = cause.alert_name
+    except _ServiceUnreachable as exc:
+        how = f"failed: {exc}"
     except Exception as exc:  # a bug must not take the other clients down
         how = f"internal error: {type(exc).__name__}: {exc}"
     console.forget(prefix)
@@ -198,17 +273,22 @@ async def serve(
     """Listen and serve until cancelled."""
     host, port = parse_address(args.accept, what="--accept")
     room = ChatRoom()
+    forward = parse_address(args.forward, what="--forward") if args.forward else None
+    setup = _Setup(console=console, room=room, forward=forward)
     handler = functools.partial(
-        _handle, args=args, context=context, console=console, counter=itertools.count(1), room=room
+        _handle,
+        args=args,
+        context=context,
+        console=console,
+        counter=itertools.count(1),
+        setup=setup,
     )
     # Opened before any nursery, so "address in use" is a plain OSError.
     listeners = await trio.open_tcp_listeners(port, host=host)
     bound = listeners[0].socket.getsockname()
     mode = "plaintext (no encryption at all!)" if context is None else "toytls/1"
-    console.line(
-        f"listening on {bound[0]}:{bound[1]} ({mode}, app {args.app}); Ctrl-C stops",
-        style="bold",
-    )
+    app = f"forwarding to {args.forward}" if forward else f"app {args.app}"
+    console.line(f"listening on {bound[0]}:{bound[1]} ({mode}, {app}); Ctrl-C stops", style="bold")
     console.record(
         "listening", host=bound[0], port=bound[1], plaintext=context is None, app=args.app
     )
@@ -220,10 +300,21 @@ async def serve(
             nursery.start_soon(_operator, room, console)
 
 
+def _choose_app(args: argparse.Namespace) -> str:
+    """The app from ``--app`` and ``--forward``; ValueError if both are given."""
+    if not args.forward:
+        return str(args.app or "echo")
+    if args.app is not None:
+        raise ValueError("--forward and --app are alternatives: choose one")
+    parse_address(args.forward, what="--forward")
+    return "forward"
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     """The ``toytls server`` command."""
     try:
         parse_address(args.accept, what="--accept")
+        args.app = _choose_app(args)
         context = None if args.plaintext else build_context(args)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
