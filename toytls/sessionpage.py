@@ -173,6 +173,9 @@ def _protected_sections(report: Mapping[str, Any]) -> list[str]:
         "holder of B− could read it. Both sides derived their AES keys from it. Its "
         "fingerprint (never the key itself):</p>",
         f"<pre>{_esc(report['session_key_fingerprint'])}</pre>",
+        "<p>Compare it with the fingerprint your own client shows. They must be equal: "
+        "if they differ, your client and this server each share a key X with someone "
+        "else — a man in the middle who decrypts and re-encrypts everything.</p>",
         "<h2>3. Protected so far</h2>",
         f"<p>{records['client_to_server']} records from you to the server and "
         f"{records['server_to_client']} from the server to you have been encrypted with "

@@ -42,6 +42,7 @@ from ..console import Console, parse_address
 from ..constants import MAX_CIPHERTEXT, ContentType, alert_name
 from ..context import Context
 from ..errors import ToyTLSError
+from ..httpview import HttpConversation
 from ..messages import ClientHello, parse_message
 from ..narration import alert_meaning, short_hex
 from ..records import RawRecord, RecordReader
@@ -92,6 +93,9 @@ class _Link:
     app_records_to_client: int = 0
     handshake_records: list[str] = field(default_factory=list)
     cut: trio.Event = field(default_factory=trio.Event)
+    #: HTTP recognised in the plaintext this link reads (watch mode on a
+    #: plaintext server, or after a successful attack)
+    http: HttpConversation = field(default_factory=HttpConversation)
 
     @property
     def prefix(self) -> str:
@@ -185,6 +189,46 @@ def _client_alert(link: _Link, record: RawRecord) -> None:
         )
 
 
+def _show_plaintext(link: _Link, direction: str, data: bytes | bytearray, *, stolen: bool) -> None:
+    """Log plaintext the attacker read: as HTTP when it is HTTP, else as text.
+
+    ``stolen`` marks plaintext he could only read because an attack
+    succeeded (it was encrypted with key X).
+    """
+    client_side = direction == _TO_SERVER
+    sightings = link.http.client_bytes(data) if client_side else link.http.server_bytes(data)
+    how = " (decrypted with key X)" if stolen else ""
+    style = "bold red" if stolen else "cyan"
+    # After an attack the two ends are people the attacker listens to.
+    who = ("client" if client_side else "server") if stolen else direction
+    if link.http.is_http:
+        for sighting in sightings:
+            first, *rest = sighting.lines()
+            # "HTTP request: GET / …", "HTTP body of GET /: 12 bytes …"
+            label = "HTTP" if sighting.kind == "body" else f"HTTP {sighting.kind}{how}:"
+            link.log(
+                f"{who} {label} {first}",
+                style=style,
+                kind="http",
+                direction=direction,
+                http=sighting.kind,
+                first_line=sighting.first_line,
+                headers=[list(pair) for pair in sighting.headers],
+                stolen=stolen,
+            )
+            for line in rest:
+                link.console.line(f"    {line}", style=style, prefix=link.prefix)
+        return
+    text = bytes(data).decode("utf-8", errors="replace")
+    link.log(
+        f"{who} says{how}: {text!r}" if stolen else f"{who} plaintext: {text!r}",
+        style=style,
+        kind="stolen" if stolen else "plaintext",
+        direction=direction,
+        text=text,
+    )
+
+
 def _rewrite(data: bytes, rules: list[tuple[bytes, bytes]]) -> bytes:
     for old, new in rules:
         data = data.replace(old, new)
@@ -208,14 +252,7 @@ async def _relay_direction(
                     f"{direction}: not toytls — plaintext, readable and changeable", style="yellow"
                 )
         if plaintext:
-            text = data.decode("utf-8", errors="replace")
-            link.log(
-                f"{direction} plaintext: {text!r}",
-                style="cyan",
-                kind="plaintext",
-                direction=direction,
-                text=text,
-            )
+            _show_plaintext(link, direction, data, stolen=False)
             changed = _rewrite(data, rewrite)
             if changed != data:
                 link.log(
@@ -326,18 +363,14 @@ class _Quiet:
 
 
 async def _pipe(
-    link: _Link, who: str, source: trio.abc.HalfCloseableStream, sink: trio.abc.HalfCloseableStream
+    link: _Link,
+    direction: str,
+    source: trio.abc.HalfCloseableStream,
+    sink: trio.abc.HalfCloseableStream,
 ) -> None:
     try:
         while data := await source.receive_some():
-            text = data.decode("utf-8", errors="replace")
-            link.log(
-                f"{who} says (decrypted with key X): {text!r}",
-                style="bold red",
-                kind="stolen",
-                who=who,
-                text=text,
-            )
+            _show_plaintext(link, direction, data, stolen=True)
             await sink.send_all(data)
         await sink.send_eof()
     except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -420,8 +453,8 @@ async def _mitm(link: _Link, client: trio.SocketStream, server: trio.SocketStrea
         style="red",
     )
     async with victim, upstream, trio.open_nursery() as nursery:
-        nursery.start_soon(_pipe, link, "client", victim, upstream)
-        nursery.start_soon(_pipe, link, "server", upstream, victim)
+        nursery.start_soon(_pipe, link, _TO_SERVER, victim, upstream)
+        nursery.start_soon(_pipe, link, _TO_CLIENT, upstream, victim)
 
 
 def _report_failure(link: _Link, cause: BaseException | None, saw_key_exchange: bool) -> None:
