@@ -29,6 +29,7 @@ This module does no I/O and keeps no state.
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import warnings
 from collections.abc import Callable, Sequence
@@ -153,6 +154,10 @@ def parse_chain(ders: Sequence[bytes]) -> list[x509.Certificate]:
     return [_parse_one(index, der) for index, der in enumerate(ders)]
 
 
+# The same chain arrives on every connection to a server: parse each
+# distinct DER once. Keyed by the whole DER (equal bytes, equal
+# certificate); the objects are immutable; failures are not cached.
+@functools.lru_cache(maxsize=64)
 def _parse_one(index: int, der: bytes) -> x509.Certificate:
     with warnings.catch_warnings():
         # cryptography only warns about some malformations for now (a serial
