@@ -240,7 +240,12 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="one JSON object per scenario result")
     demo.add_argument("--no-color", action="store_true", help="no colours")
 
-    server = _sub(commands, "server", "serve toytls/1 (echo, chat, an HTTP page, or forward to a service)", _SERVER_HELP)
+    server = _sub(
+        commands,
+        "server",
+        "serve toytls/1 (echo, chat, an HTTP page, or forward to a service)",
+        _SERVER_HELP,
+    )
     server.add_argument(
         "--accept", default="127.0.0.1:4433", help="HOST:PORT to listen on (default: %(default)s)"
     )
