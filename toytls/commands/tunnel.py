@@ -59,7 +59,10 @@ async def _open_toytls(
         raise _Refused(f"cannot reach {host}:{port}: {why}", kind="unreachable") from None
 
     def on_event(event: ev.Event) -> None:
-        if console.json_mode or console.hexdump or console.level >= 2:
+        # The handshake in JSON too; each record of the tunnelled data (which
+        # would copy it all into the log) only at -vv or with --hexdump.
+        per_record = isinstance(event, ev.RecordSent | ev.RecordReceived | ev.ApplicationData)
+        if console.hexdump or console.level >= 2 or (console.json_mode and not per_record):
             console.event(event, side="client", prefix=prefix)
 
     stream = ToyTLSStream(tcp, context, server_hostname=args.server_name, event_handler=on_event)
