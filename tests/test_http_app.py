@@ -348,6 +348,13 @@ def test_chromium_renders_the_page_through_the_tunnel(
                 "--disable-gpu",
                 "--no-sandbox",
                 "--no-proxy-server",
+                # Without these it keeps trying to reach Google's hosts,
+                # which this closed network refuses.
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
                 f"--user-data-dir={tmp_path / 'profile'}",
                 "--dump-dom",
                 f"http://{tun.address}/",
