@@ -1,0 +1,270 @@
+"""Which performance targets toytls can reach at all on this machine, and why.
+
+For each target of the performance issue this script computes a *floor*:
+the best toytls could possibly do if the trio stream layer cost nothing.
+It measures, on this machine, in this run:
+
+* what plain trio TCP and trio.SSLStream achieve through the same harness
+  as ``scripts/bench.py`` (medians of interleaved rounds);
+* what toytls cannot avoid: the sans-I/O work per record (seal and drain,
+  receive and open — AES-GCM included), AES-GCM alone, and per handshake
+  the RSA-2048 OAEP decryption and the chain check.
+
+A floor is "TCP's own cost plus the unavoidable toytls work". Where the
+floor already misses a target, no change to the stream layer can meet it;
+only less cryptography or a faster CPU could.
+
+    python scripts/budget.py            # table
+    python scripts/budget.py --json     # every figure
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench
+
+if __name__ == "__main__":
+    bench._reexec_with_openssl_conf()
+
+import trio
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from toytls.config import ClientConfig, ServerConfig
+from toytls.connection import Connection
+from toytls.keyschedule import decrypt_secret, encrypt_secret
+from toytls.pki import PKI, generate_pki, write_pki
+from toytls.verification import verify_server_chain
+
+
+def _best(fn: Callable[[], object], number: int) -> float:
+    """Seconds per call: the minimum over repeats (the least disturbed)."""
+    return min(timeit.repeat(fn, number=number, repeat=7)) / number
+
+
+def _chain_der(pki: PKI) -> tuple[bytes, ...]:
+    return tuple(cert.public_bytes(Encoding.DER) for cert in pki.chain)
+
+
+def _pair(pki: PKI) -> tuple[Connection, Connection]:
+    """A client and a server connection, handshaken in memory."""
+    client = Connection(ClientConfig(server_name="localhost", roots=(pki.root.certificate,)))
+    server = Connection(ServerConfig(certificate_chain=_chain_der(pki), private_key=pki.server.key))
+    client.initiate()
+    for _ in range(4):  # the handshake is two round trips
+        if data := client.data_to_send():
+            server.receive_data(data)
+        if data := server.data_to_send():
+            client.receive_data(data)
+    assert client.handshake_complete
+    assert server.handshake_complete
+    return client, server
+
+
+def record_costs(pki: PKI) -> dict[str, float]:
+    """Microseconds per record for the sans-I/O work, and AES-GCM alone."""
+    figures: dict[str, float] = {}
+    aead = AESGCM(os.urandom(16))
+    nonce = os.urandom(12)
+    for size, label in ((1, "1B"), (16384, "16k")):
+        payload = b"x" * size
+        client, server = _pair(pki)
+
+        def seal(client: Connection = client, payload: bytes = payload) -> None:
+            client.send_application_data(payload)
+            client.data_to_send()
+
+        figures[f"seal_{label}_us"] = _best(seal, 2000) * 1e6
+        # Opening needs records in sequence: make a fresh pair and a batch.
+        client, server = _pair(pki)
+        best = float("inf")
+        for _ in range(7):
+            batch = []
+            for _ in range(2000):
+                client.send_application_data(payload)
+                batch.append(client.data_to_send())
+            start = time.perf_counter()
+            for record in batch:
+                server.receive_data(record)
+            best = min(best, (time.perf_counter() - start) / len(batch))
+        figures[f"open_{label}_us"] = best * 1e6
+        sealed = aead.encrypt(nonce, payload, b"hdr")
+        figures[f"aes_encrypt_{label}_us"] = (
+            _best(lambda p=payload: aead.encrypt(nonce, p, b"hdr"), 2000) * 1e6
+        )
+        figures[f"aes_decrypt_{label}_us"] = (
+            _best(lambda c=sealed: aead.decrypt(nonce, c, b"hdr"), 2000) * 1e6
+        )
+    return figures
+
+
+def handshake_costs(pki: PKI) -> dict[str, float]:
+    """Microseconds of the cryptography every handshake needs."""
+    secret = os.urandom(32)
+    leaf_key = pki.server.certificate.public_key()
+    assert isinstance(leaf_key, rsa.RSAPublicKey)
+    encrypted = encrypt_secret(leaf_key, secret)
+    fallback = os.urandom(32)
+    roots = [pki.root.certificate]
+
+    def handshake() -> None:
+        _pair(pki)
+
+    return {
+        "handshake_in_memory_us": _best(handshake, 30) * 1e6,
+        "rsa_oaep_decrypt_us": _best(
+            lambda: decrypt_secret(pki.server.key, encrypted, fallback), 50
+        )
+        * 1e6,
+        "rsa_oaep_encrypt_us": _best(lambda: encrypt_secret(leaf_key, secret), 200) * 1e6,
+        "chain_verify_us": _best(
+            lambda: verify_server_chain(_chain_der(pki), "localhost", roots), 200
+        )
+        * 1e6,
+    }
+
+
+async def stack_figures(stacks: list[bench.Stack], rounds: int) -> dict[str, dict[str, float]]:
+    """Medians for TCP and SSLStream, through bench.py's harness."""
+    runs: dict[str, dict[str, list[float]]] = {s.name: {} for s in stacks}
+    for _ in range(rounds):
+        for stack in stacks:
+            row = runs[stack.name]
+            row.setdefault("bulk_16k_MBps", []).append(await bench.bulk(stack, 32, 16384))
+            row.setdefault("bulk_64k_MBps", []).append(await bench.bulk(stack, 32, 65536))
+            row.setdefault("handshakes_seq_per_s", []).append(await bench.handshakes(stack, 200, 1))
+            row.setdefault("rtt_1byte_us", []).append(await bench.round_trip(stack, 2000))
+    return {n: {k: statistics.median(v) for k, v in row.items()} for n, row in runs.items()}
+
+
+def floors(
+    stacks: dict[str, dict[str, float]], rec: dict[str, float], hs: dict[str, float]
+) -> list[dict[str, object]]:
+    """Each target: what it requires, and two floors for toytls.
+
+    ``crypto_floor`` adds only the cryptography (AES-GCM; RSA and the chain
+    check) to TCP's own cost; ``core_floor`` adds today's whole sans-I/O
+    work (seal, open, the in-memory handshake). Both assume a stream layer
+    that costs nothing.
+    """
+    tcp, ssl = stacks["tcp"], stacks["sslstream"]
+
+    def mbps(tcp_mbps: float, write: int, extra_us: float) -> float:
+        tcp_us = write / tcp_mbps  # bytes / (MB/s) = microseconds
+        return write / (tcp_us + extra_us)
+
+    aes_16k = rec["aes_encrypt_16k_us"] + rec["aes_decrypt_16k_us"]
+    core_16k = rec["seal_16k_us"] + rec["open_16k_us"]
+    aes_1b = rec["aes_encrypt_1B_us"] + rec["aes_decrypt_1B_us"]
+    core_1b = rec["seal_1B_us"] + rec["open_1B_us"]
+    connect_us = 1e6 / tcp["handshakes_seq_per_s"]
+    crypto_hs = hs["rsa_oaep_decrypt_us"] + hs["rsa_oaep_encrypt_us"] + hs["chain_verify_us"]
+    rows = [
+        (
+            "bulk 16 KiB >= 2.0x SSLStream (MB/s)",
+            2 * ssl["bulk_16k_MBps"],
+            mbps(tcp["bulk_16k_MBps"], 16384, aes_16k),
+            mbps(tcp["bulk_16k_MBps"], 16384, core_16k),
+            True,
+        ),
+        (
+            "bulk 16 KiB >= 0.75x TCP (MB/s)",
+            0.75 * tcp["bulk_16k_MBps"],
+            mbps(tcp["bulk_16k_MBps"], 16384, aes_16k),
+            mbps(tcp["bulk_16k_MBps"], 16384, core_16k),
+            True,
+        ),
+        (
+            "bulk 64 KiB >= 2.0x SSLStream (MB/s)",
+            2 * ssl["bulk_64k_MBps"],
+            mbps(tcp["bulk_64k_MBps"], 65536, 4 * aes_16k),
+            mbps(tcp["bulk_64k_MBps"], 65536, 4 * core_16k),
+            True,
+        ),
+        (
+            "handshakes/s >= 2.0x SSLStream",
+            2 * ssl["handshakes_seq_per_s"],
+            1e6 / (connect_us + crypto_hs),
+            1e6 / (connect_us + hs["handshake_in_memory_us"]),
+            True,
+        ),
+        (
+            "1-byte round trip <= 1.3x TCP (us)",
+            1.3 * tcp["rtt_1byte_us"],
+            tcp["rtt_1byte_us"] + 2 * aes_1b,
+            tcp["rtt_1byte_us"] + 2 * core_1b,
+            False,
+        ),
+    ]
+    result: list[dict[str, object]] = []
+    for target, needs, crypto, core, higher in rows:
+
+        def ok(value: float, needs: float = needs, higher: bool = higher) -> bool:
+            return value >= needs if higher else value <= needs
+
+        result.append(
+            {
+                "target": target,
+                "needs": needs,
+                "crypto_floor": crypto,
+                "core_floor": core,
+                "reachable_crypto_only": ok(crypto),
+                "reachable_with_todays_core": ok(core),
+            }
+        )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    pki = generate_pki("localhost")
+    rec = record_costs(pki)
+    hs = handshake_costs(pki)
+    with tempfile.TemporaryDirectory() as temp:
+        write_pki(pki, Path(temp))
+        stacks = [s for s in bench.make_stacks(Path(temp)) if s.name != "toytls"]
+        figures = trio.run(stack_figures, stacks, args.rounds)
+    rows = floors(figures, rec, hs)
+    result = {"stacks": figures, "record_costs_us": rec, "handshake_costs_us": hs, "targets": rows}
+    if args.json:
+        print(json.dumps(result))
+        return
+    print("toytls's own work, sans-I/O (best of 7, microseconds):")
+    for key, value in {**rec, **hs}.items():
+        print(f"  {key:<26}{value:>10.2f}")
+    print("\nthrough bench.py's harness (medians):")
+    for name, row in figures.items():
+        print(f"  {name:<10}" + "  ".join(f"{k} {v:.1f}" for k, v in row.items()))
+    print("\nfloors with a stream layer that costs nothing:")
+    print(f"{'target':<40}{'needs':>9}{'crypto':>9}{'core':>9}  reachable (crypto / core)")
+    for row in rows:
+        marks = " / ".join(
+            "yes" if row[key] else "NO"
+            for key in ("reachable_crypto_only", "reachable_with_todays_core")
+        )
+        print(
+            f"{row['target']:<40}{row['needs']:>9.1f}{row['crypto_floor']:>9.1f}"
+            f"{row['core_floor']:>9.1f}  {marks}"
+        )
+
+
+if __name__ == "__main__":
+    main()
