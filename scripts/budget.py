@@ -170,7 +170,9 @@ def floors(
     core_16k = rec["seal_16k_us"] + rec["open_16k_us"]
     aes_1b = rec["aes_encrypt_1B_us"] + rec["aes_decrypt_1B_us"]
     core_1b = rec["seal_1B_us"] + rec["open_1B_us"]
-    connect_us = 1e6 / tcp["handshakes_seq_per_s"]
+    # A TCP connection, then the handshake's two round trips (ClientHello →
+    # ServerHello and Certificate; ClientKeyExchange and Finished → Finished).
+    connect_us = 1e6 / tcp["handshakes_seq_per_s"] + 2 * tcp["rtt_1byte_us"]
     crypto_hs = hs["rsa_oaep_decrypt_us"] + hs["rsa_oaep_encrypt_us"] + hs["chain_verify_us"]
     rows = [
         (
