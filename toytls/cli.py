@@ -31,6 +31,8 @@ Or open three terminals:
   1$ toytls certs && toytls server
   2$ toytls proxy --mode swap-key
   3$ toytls client --connect 127.0.0.1:8443 --message "hello"
+Run real programs over it (HTTP in a browser, any TCP service):
+  toytls server --app http & toytls tunnel, then open http://127.0.0.1:8080/
 """
 
 _EXIT_STATUSES = """\
