@@ -16,6 +16,7 @@ import re
 import select
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -630,3 +631,69 @@ def test_a_slow_service_makes_the_writer_wait(pki_dir: Path) -> None:
         client.shutdown(socket.SHUT_WR)
         assert client.recv(1) == b""
     assert received == [(accepted, sent.hexdigest())]
+
+
+# ------------------------------------------------- a break is not an end
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with a TCP reset (SO_LINGER on, zero timeout)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_a_service_that_breaks_is_not_passed_off_as_a_clean_end(pki_dir: Path) -> None:
+    """The service resets mid-answer: the local program must see an error,
+    not an end of data that would make the truncated answer look whole."""
+    sent = os.urandom(256 * 1024)
+
+    def send_part_then_reset(conn: socket.socket) -> None:
+        conn.sendall(sent)
+        _reset(conn.dup())  # the dup carries the reset; `with` closes the rest
+
+    service = Service(send_part_then_reset)
+    with (
+        start_server(pki_dir, "--forward", service.address) as server,
+        tunnel(pki_dir, server.address) as tun,
+        socket.create_connection(("127.0.0.1", tun.port), timeout=IO_TIMEOUT) as client,
+    ):
+        received = bytearray()
+        with pytest.raises(ConnectionResetError):
+            while chunk := client.recv(65536):
+                received += chunk
+        service.join()
+        wait_until(lambda: named(tun.events(), "disconnect"), timeout=IO_TIMEOUT)
+        wait_until(lambda: named(server.events(), "disconnect"), timeout=IO_TIMEOUT)
+        tunnel_end = named(clean_stop(tun), "disconnect")
+        server_end = named(clean_stop(server), "disconnect")
+    assert sent.startswith(bytes(received))  # what came was right, only cut short
+    assert "broke" in server_end[0]["how"]  # the service broke
+    assert "truncation" in tunnel_end[0]["how"]  # the tunnel saw no close_notify
+
+
+def test_a_local_program_that_breaks_is_not_passed_off_as_a_clean_end(pki_dir: Path) -> None:
+    """The local program resets mid-request: the service must see an error too."""
+    outcome: list[str] = []
+
+    def read_until_something_happens(conn: socket.socket) -> None:
+        try:
+            read_to_eof(conn)
+            outcome.append("clean end")
+        except ConnectionResetError:
+            outcome.append("reset")
+
+    service = Service(read_until_something_happens)
+    with (
+        start_server(pki_dir, "--forward", service.address) as server,
+        tunnel(pki_dir, server.address) as tun,
+    ):
+        client = socket.create_connection(("127.0.0.1", tun.port), timeout=IO_TIMEOUT)
+        client.sendall(os.urandom(64 * 1024))
+        wait_until(lambda: named(tun.events(), "tunnel_up"), timeout=IO_TIMEOUT)
+        _reset(client)
+        service.join()
+        wait_until(lambda: named(server.events(), "disconnect"), timeout=IO_TIMEOUT)
+        server_end = named(clean_stop(server), "disconnect")
+        clean_stop(tun)
+    assert outcome == ["reset"]
+    assert "truncation" in server_end[0]["how"]

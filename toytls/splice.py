@@ -12,6 +12,8 @@ bound.
 
 from __future__ import annotations
 
+import socket
+import struct
 from dataclasses import dataclass
 
 import trio
@@ -78,3 +80,22 @@ async def splice(a: trio.abc.HalfCloseableStream, b: trio.abc.HalfCloseableStrea
         nursery.start_soon(pump, "a", a, b)
         nursery.start_soon(pump, "b", b, a)
     return result
+
+
+async def abort(stream: trio.abc.AsyncResource) -> None:
+    """Close ``stream`` so that its peer sees an error, not a clean end.
+
+    When one side of a tunnel breaks, closing the other side cleanly would
+    tell its peer "that was all the data" — a silent truncation. Instead a
+    TCP stream is reset (RST), and any other stream (a toytls stream) is
+    closed without its closing message, which its peer reports as
+    truncation.
+    """
+    if isinstance(stream, trio.SocketStream):
+        try:
+            # SO_LINGER on, with a zero timeout: close() sends a reset.
+            stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass  # already gone: closing is all that is left
+    # Closing under an already-cancelled scope sends nothing more.
+    await trio.aclose_forcefully(stream)

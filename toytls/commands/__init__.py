@@ -21,6 +21,9 @@ EXIT_CERTIFICATE_REJECTED = 3
 EXIT_CONNECTION_FAILED = 4
 EXIT_INTERRUPTED = 130
 
+#: Seconds to open a TCP connection onwards (tunnel, server --forward).
+CONNECT_TIMEOUT = 10.0
+
 
 async def until_interrupted(main: Callable[..., Awaitable[object]], *args: object) -> bool:
     """Run ``main(*args)`` until it returns or Ctrl-C / SIGTERM arrives.

@@ -22,7 +22,7 @@ from ..errors import ToyTLSError
 from ..narration import alert_meaning
 from ..stream import ToyTLSStream
 from ..wiretap import WireTap
-from . import EXIT_USAGE, serve_until_stopped, usage_error_text
+from . import CONNECT_TIMEOUT, EXIT_USAGE, serve_until_stopped, usage_error_text
 
 #: What a connection's application sees: a stream of either kind.
 AnyStream = trio.abc.HalfCloseableStream
@@ -146,23 +146,31 @@ async def _http(conn: _Connection, setup: _Setup) -> None:
 
 
 async def _forward(conn: _Connection, setup: _Setup) -> None:
-    from ..splice import splice
+    from ..splice import abort, splice
 
     assert setup.forward is not None
     host, port = setup.forward
     try:
-        service = await trio.open_tcp_stream(host, port)
-    except OSError as exc:
+        with trio.fail_after(CONNECT_TIMEOUT):
+            service = await trio.open_tcp_stream(host, port)
+    except (OSError, trio.TooSlowError) as exc:
         # The client gets close_notify at once; the log says why.
-        raise _ServiceUnreachable(f"cannot reach {host}:{port}: {exc.strerror or exc}") from None
+        why = "no answer in time" if isinstance(exc, trio.TooSlowError) else exc.strerror or exc
+        raise _ServiceUnreachable(f"cannot reach {host}:{port}: {why}") from None
     async with service:
         setup.console.line(f"forwarding to {host}:{port}", prefix=conn.tag)
         result = await splice(conn.stream, service)
-    conn.bytes_in, conn.bytes_out = result.a_to_b, result.b_to_a
-    if result.error is not None:
+        # One end broke: the other must see an error too, not a clean end
+        # that would pass a truncation off as all the data.
         if result.failed_side == "a":
-            raise result.error
+            await abort(service)
+        elif result.failed_side == "b":
+            await abort(conn.stream)
+    conn.bytes_in, conn.bytes_out = result.a_to_b, result.b_to_a
+    if result.failed_side == "b":
         raise _ServiceUnreachable(f"the service at {host}:{port} broke: {result.error}")
+    if result.error is not None:
+        raise result.error  # the toytls side: reported like any broken connection
 
 
 class _ServiceUnreachable(Exception):

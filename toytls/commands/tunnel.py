@@ -21,13 +21,12 @@ import trio
 from .. import events as ev
 from ..console import Console, parse_address
 from ..context import Context
-from ..splice import splice
+from ..splice import abort, splice
 from ..stream import ToyTLSInsecureWarning, ToyTLSStream
-from . import EXIT_USAGE, serve_until_stopped, usage_error_text
+from . import CONNECT_TIMEOUT, EXIT_USAGE, serve_until_stopped, usage_error_text
 from .client import build_context, failure_of
 
-#: seconds to reach the toytls server, and then to finish the handshake
-CONNECT_TIMEOUT = 10.0
+#: seconds the toytls server has to finish the handshake
 HANDSHAKE_TIMEOUT = 10.0
 
 
@@ -93,6 +92,24 @@ async def _handle(
     counter: itertools.count[int],
 ) -> None:
     number = next(counter)
+    try:
+        await _tunnel_one(local, number, args=args, context=context, console=console)
+    except Exception as exc:  # a bug must not take the other connections down
+        console.line(
+            f"internal error: {type(exc).__name__}: {exc}", style="yellow", prefix=f"#{number} "
+        )
+        console.record("internal_error", connection=number, error=f"{type(exc).__name__}: {exc}")
+
+
+async def _tunnel_one(
+    local: trio.SocketStream,
+    number: int,
+    *,
+    args: argparse.Namespace,
+    context: Context,
+    console: Console,
+) -> None:
+    """Tunnel one local connection, logging how it went."""
     prefix = f"#{number} "
     try:
         host, port = local.socket.getpeername()[:2]
@@ -133,6 +150,10 @@ async def _handle(
         )
         async with stream:
             result = await splice(local, stream)
+            if result.failed_side == "a":
+                await abort(stream)  # the server end must not see a clean end
+            elif result.failed_side == "b":
+                await abort(local)  # nor the local program
     how = "closed"
     if result.error is not None:
         cause = result.error.__cause__
