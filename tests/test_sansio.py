@@ -35,6 +35,9 @@ CORE = [
     "narration_texts",
     "hexdump",
     "eventjson",
+    # the HTTP pieces that need no I/O: the proxy's recogniser, the page
+    "httpview",
+    "sessionpage",
 ]
 LOOPS = ["trio", "asyncio", "anyio"]
 IO_MODULES = {"trio", "socket", "time", "selectors", "asyncio", "anyio", "ssl", "subprocess"}
