@@ -149,6 +149,10 @@ modes:
   replay       send a data record a second time
   truncate     cut the connection after some data, without close_notify
 
+Whatever the proxy can read (plaintext, or everything after an attack that
+worked) is shown as it passes; HTTP is shown as request and status lines
+with their headers.
+
 example:
   toytls proxy --listen 127.0.0.1:8443 --upstream 127.0.0.1:4433 --mode swap-key
 """
