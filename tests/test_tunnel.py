@@ -154,12 +154,13 @@ def curl_ok(url: str) -> bytes:
 
 
 def assert_closed_without_answer(done: subprocess.CompletedProcess[bytes]) -> None:
-    """curl saw its connection closed with no HTTP answer at all.
+    """curl saw its connection fail with no HTTP answer at all.
 
-    52 is "empty reply" (a FIN); 56 is a reset, which Linux sends instead
-    when the tunnel closes with curl's unread request in its buffer.
+    56 is "connection reset": the tunnel resets a connection it cannot
+    carry, so that no program takes the failure for an empty answer (a
+    clean close would be 52, "empty reply").
     """
-    assert done.returncode in (52, 56), (done.returncode, done.stdout, done.stderr)
+    assert done.returncode == 56, (done.returncode, done.stdout, done.stderr)
     assert done.stdout == b""
 
 
@@ -648,6 +649,9 @@ def test_a_service_that_breaks_is_not_passed_off_as_a_clean_end(pki_dir: Path) -
     sent = os.urandom(256 * 1024)
 
     def send_part_then_reset(conn: socket.socket) -> None:
+        # Wait until the client's first bytes came through: the whole path
+        # is up, so the reset breaks a working connection, not its set-up.
+        assert conn.recv(2) == b"go"
         conn.sendall(sent)
         _reset(conn.dup())  # the dup carries the reset; `with` closes the rest
 
@@ -657,6 +661,7 @@ def test_a_service_that_breaks_is_not_passed_off_as_a_clean_end(pki_dir: Path) -
         tunnel(pki_dir, server.address) as tun,
         socket.create_connection(("127.0.0.1", tun.port), timeout=IO_TIMEOUT) as client,
     ):
+        client.sendall(b"go")
         received = bytearray()
         with pytest.raises(ConnectionResetError):
             while chunk := client.recv(65536):
@@ -697,3 +702,22 @@ def test_a_local_program_that_breaks_is_not_passed_off_as_a_clean_end(pki_dir: P
         clean_stop(tun)
     assert outcome == ["reset"]
     assert "truncation" in server_end[0]["how"]
+
+
+def test_an_unreachable_service_is_a_failure_not_an_empty_answer(pki_dir: Path) -> None:
+    """server --forward cannot reach its service: the program at the tunnel
+    sees its connection fail, and both logs say why."""
+    port = free_port()
+    with (
+        start_server(pki_dir, "--forward", f"127.0.0.1:{port}") as server,
+        tunnel(pki_dir, server.address) as tun,
+        socket.create_connection(("127.0.0.1", tun.port), timeout=IO_TIMEOUT) as client,
+    ):
+        with pytest.raises(ConnectionResetError):
+            client.recv(1024)
+        wait_until(lambda: named(tun.events(), "disconnect"), timeout=IO_TIMEOUT)
+        wait_until(lambda: named(server.events(), "disconnect"), timeout=IO_TIMEOUT)
+        tunnel_end = named(clean_stop(tun), "disconnect")
+        server_end = named(clean_stop(server), "disconnect")
+    assert f"cannot reach 127.0.0.1:{port}" in server_end[0]["how"]
+    assert "truncation" in tunnel_end[0]["how"]

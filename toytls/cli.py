@@ -116,8 +116,8 @@ does (verification is on unless you say --insecure). Pair it with
 `toytls server --app http` and open the page in a browser.
 
 A connection whose server cannot be reached or whose certificate is
-rejected is closed at once and logged with the reason; the tunnel keeps
-serving the next one.
+rejected is reset at once (a failure, not an empty answer) and logged with
+the reason; the tunnel keeps serving the next one.
 
 examples:
   python3 -m http.server 8000 --bind 127.0.0.1 &

@@ -154,8 +154,10 @@ async def _forward(conn: _Connection, setup: _Setup) -> None:
         with trio.fail_after(CONNECT_TIMEOUT):
             service = await trio.open_tcp_stream(host, port)
     except (OSError, trio.TooSlowError) as exc:
-        # The client gets close_notify at once; the log says why.
+        # The client sees its connection fail (no close_notify): "nothing
+        # to say" must not look like an answer. The log says why.
         why = "no answer in time" if isinstance(exc, trio.TooSlowError) else exc.strerror or exc
+        await abort(conn.stream)
         raise _ServiceUnreachable(f"cannot reach {host}:{port}: {why}") from None
     async with service:
         setup.console.line(f"forwarding to {host}:{port}", prefix=conn.tag)

@@ -122,7 +122,9 @@ async def _tunnel_one(
         try:
             stream = await _open_toytls(number, args, context, console)
         except _Refused as refused:
-            # The local program sees its connection closed with no data.
+            # The local program sees its connection fail (a reset), not a
+            # clean end that could pass for an empty answer.
+            await abort(local)
             console.line(f"{peer} not tunnelled: {refused.reason}", style="red", prefix=prefix)
             console.record(
                 refused.kind,
