@@ -257,14 +257,43 @@ async def idle_memory(stack: Stack, connections: int) -> float:
     """KiB of RSS per idle established connection (both ends counted once)."""
     async with trio.open_nursery() as nursery:
         port = await _serve(nursery, stack, _idle)
+        # One-time costs (lazy imports, caches, the first arenas) are not
+        # per connection: pay them before measuring.
+        streams = [await _connect(stack, port) for _ in range(20)]
         before = _rss()
-        streams = [await _connect(stack, port) for _ in range(connections)]
+        streams += [await _connect(stack, port) for _ in range(connections)]
         await trio.sleep(0.1)
         after = _rss()
         for stream in streams:
             await trio.aclose_forcefully(stream)
         nursery.cancel_scope.cancel()
     return (after - before) / connections / 1024
+
+
+def idle_memory_fresh(stack: Stack, pki: Path, connections: int) -> float:
+    """:func:`idle_memory` in a new process.
+
+    RSS growth depends on what the allocator has already freed: measured
+    after the bulk runs, in the same process, it says more about those
+    runs than about one idle connection.
+    """
+    done = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--idle-only",
+            stack.name,
+            "--pki",
+            str(pki),
+            "--idle",
+            str(connections),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    return float(done.stdout.strip())
 
 
 def startup_ms(rounds: int) -> dict[str, float]:
@@ -298,8 +327,10 @@ async def measure(
             add(stack, "handshakes_seq_per_s", await handshakes(stack, args.handshakes, 1))
             add(stack, "handshakes_8x_per_s", await handshakes(stack, args.handshakes, 8))
             add(stack, "rtt_1byte_us", await round_trip(stack, args.round_trips))
-    for stack in stacks:
-        add(stack, "idle_KiB_per_conn", await idle_memory(stack, args.idle))
+    for _ in range(args.rounds):
+        for stack in stacks:
+            idle = await trio.to_thread.run_sync(idle_memory_fresh, stack, args.pki, args.idle)
+            add(stack, "idle_KiB_per_conn", idle)
     return figures
 
 
@@ -347,9 +378,14 @@ def main() -> None:
         help="bulk figures only, with the receiving server in a subprocess",
     )
     parser.add_argument("--serve-sink", help=argparse.SUPPRESS)  # the subprocess side
+    parser.add_argument("--idle-only", help=argparse.SUPPRESS)  # idle_memory_fresh's side
     parser.add_argument("--pki", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.idle_only:
+        stack = {s.name: s for s in make_stacks(args.pki)}[args.idle_only]
+        print(trio.run(idle_memory, stack, args.idle))
+        return
     if args.serve_sink:
         stack = {s.name: s for s in make_stacks(args.pki)}[args.serve_sink]
         trio.run(serve_sink_forever, stack, args.port_file)
@@ -363,6 +399,7 @@ def main() -> None:
         directory = Path(temp)
         write_pki(generate_pki("localhost"), directory)
         stacks = make_stacks(directory)
+        args.pki = directory  # for the idle-memory subprocesses
         figures = trio.run(measure, args, stacks)
     medians = {name: {k: statistics.median(v) for k, v in f.items()} for name, f in figures.items()}
     ratios = _ratios(medians)
