@@ -369,3 +369,56 @@ def test_chromium_renders_the_page_through_the_tunnel(
     assert "localhost" in done.stdout
     ups = [e for e in tun.stop().events if e["event"] == "tunnel_up"]
     assert ups and any(e["session_key_fingerprint"] in done.stdout for e in ups)
+
+
+# ------------------------------------------------- idle and dribbling clients
+
+
+def _plain_visit(request: object, earlier: int) -> Any:
+    from toytls.sessionpage import Visit
+    from toytls.wiretap import WireLog
+
+    return Visit(
+        session=None,
+        records_protected=(0, 0),
+        wire_received=WireLog().as_dict(),
+        wire_sent=WireLog().as_dict(),
+        peer="test",
+        request_head=("GET / HTTP/1.1",),
+        earlier_requests=earlier,
+    )
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        pytest.param(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", id="idle-after-a-request"),
+        pytest.param(b"GET / HTTP/1.1\r\nHo", id="stops-inside-the-head"),
+        pytest.param(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", id="stops-inside-a-body"
+        ),
+    ],
+)
+async def test_a_silent_client_is_let_go_after_the_idle_timeout(
+    autojump_clock: trio.testing.MockClock, sent: bytes
+) -> None:
+    """serve_http returns once no byte came for idle_timeout seconds — and
+    not before: the control waits just under it and finds it still serving."""
+    from toytls.httpapp import serve_http
+
+    server_end, client_end = trio.testing.memory_stream_pair()
+    finished_at: list[float] = []
+
+    async def serve() -> None:
+        await serve_http(server_end, _plain_visit, idle_timeout=30.0)
+        finished_at.append(trio.current_time())
+
+    async with trio.open_nursery() as nursery:
+        start = trio.current_time()
+        nursery.start_soon(serve)
+        await client_end.send_all(sent)
+        await trio.sleep(29.0)
+        assert finished_at == []  # still waiting for the client
+        await trio.sleep(5.0)
+        assert len(finished_at) == 1
+    assert 30.0 <= finished_at[0] - start <= 31.0

@@ -54,27 +54,32 @@ class HttpCounts:
 
 
 async def serve_http(
-    stream: trio.abc.Stream, describe: VisitBuilder, counts: HttpCounts | None = None
+    stream: trio.abc.Stream,
+    describe: VisitBuilder,
+    counts: HttpCounts | None = None,
+    *,
+    idle_timeout: float = IDLE_TIMEOUT,
 ) -> HttpCounts:
     """Answer HTTP/1.1 requests on ``stream`` until the client is done.
 
-    Returns when the client closes, asks to close, stays idle too long or
-    sends something that is not HTTP. Transport errors propagate as the
-    stream raises them (``trio.BrokenResourceError``).
+    Returns when the client closes, asks to close, sends no byte for
+    ``idle_timeout`` seconds (between requests or inside one), or sends
+    something that is not HTTP. Transport errors propagate as the stream
+    raises them (``trio.BrokenResourceError``).
     """
     counts = counts if counts is not None else HttpCounts()
     conn = h11.Connection(h11.SERVER)
     while True:
         try:
-            with trio.move_on_after(IDLE_TIMEOUT) as idle:
-                event = await _next_event(conn, stream)
-            if idle.cancelled_caught or isinstance(event, h11.ConnectionClosed):
+            event = await _next_event(conn, stream, idle_timeout)
+            if not isinstance(event, h11.Request):  # ConnectionClosed: the client is done
                 return counts
-            assert isinstance(event, h11.Request)  # the only other event in state IDLE
             request = _summary(event)
             # Read (and drop) any body, so the next request parses.
-            while not isinstance(await _next_event(conn, stream), h11.EndOfMessage):
+            while not isinstance(await _next_event(conn, stream, idle_timeout), h11.EndOfMessage):
                 pass
+        except _Idle:
+            return counts
         except h11.RemoteProtocolError as exc:
             await _answer_bad_request(conn, stream, exc, counts)
             return counts
@@ -89,7 +94,18 @@ async def serve_http(
         conn.start_next_cycle()
 
 
-async def _next_event(conn: h11.Connection, stream: trio.abc.Stream) -> object:
+class _Idle(Exception):
+    """The client sent nothing for the idle timeout."""
+
+
+async def _next_event(conn: h11.Connection, stream: trio.abc.Stream, idle_timeout: float) -> object:
+    """The next h11 event, reading as needed.
+
+    Raises:
+        _Idle: No byte came for ``idle_timeout`` seconds — between
+            requests, or in the middle of one (a client that dribbles).
+        h11.RemoteProtocolError: The bytes are not valid HTTP/1.1.
+    """
     while True:
         event = conn.next_event()
         if event is not h11.NEED_DATA:
@@ -99,7 +115,10 @@ async def _next_event(conn: h11.Connection, stream: trio.abc.Stream) -> object:
             await stream.send_all(
                 conn.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
             )
-        conn.receive_data(bytes(await stream.receive_some()))
+        with trio.move_on_after(idle_timeout):
+            conn.receive_data(bytes(await stream.receive_some()))
+            continue
+        raise _Idle
 
 
 def _summary(event: h11.Request) -> Request:
