@@ -1,0 +1,1 @@
+"""The load runs of ``scripts/load.py``, one module per workload."""
