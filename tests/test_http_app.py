@@ -422,3 +422,31 @@ async def test_a_silent_client_is_let_go_after_the_idle_timeout(
         await trio.sleep(5.0)
         assert len(finished_at) == 1
     assert 30.0 <= finished_at[0] - start <= 31.0
+
+
+# ----------------------------------------------------------- the page's language
+
+
+def test_the_page_speaks_the_language_asked_for(server: Background, pki_dir: Path) -> None:
+    """English by default; ``?lang=zh`` in Chinese, with the article's terms."""
+    english = client_http(pki_dir, server.address, "GET", "/", "-q")
+    chinese = client_http(pki_dir, server.address, "GET", "/?lang=zh", "-q")
+    for result in (english, chinese):
+        no_traceback(result)
+        assert result.returncode == 0, result.stderr
+    assert '<html lang="en">' in english.stdout
+    assert "Your connection to this page" in english.stdout
+    assert '<html lang="zh">' in chinese.stdout
+    assert "你和这个页面之间的连接" in chinese.stdout
+    assert "密钥X" in chinese.stdout and "公钥 B+" in chinese.stdout
+    assert "Your connection" not in chinese.stdout
+    # Either way the page describes the same kind of session.
+    assert "SHA-256" in english.stdout and "SHA-256" in chinese.stdout
+
+
+def test_a_chinese_server_defaults_to_chinese(pki_dir: Path) -> None:
+    with start_server(pki_dir, "--app", "http", "--lang", "zh") as zh_server:
+        default = client_http(pki_dir, zh_server.address, "GET", "/", "-q")
+        english = client_http(pki_dir, zh_server.address, "GET", "/?lang=en", "-q")
+    assert "你和这个页面之间的连接" in default.stdout
+    assert "Your connection to this page" in english.stdout

@@ -38,6 +38,7 @@ CORE = [
     # the HTTP pieces that need no I/O: the proxy's recogniser, the page
     "httpview",
     "sessionpage",
+    "sessionpage_texts",
 ]
 LOOPS = ["trio", "asyncio", "anyio"]
 IO_MODULES = {"trio", "socket", "time", "selectors", "asyncio", "anyio", "ssl", "subprocess"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from cryptography import x509
 
 from .events import SessionInfo
 from .pki import describe_certificate
+from .sessionpage_texts import PAGE_TEXTS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +42,8 @@ class Visit:
     request_head: Sequence[str]
     #: requests served on this connection before this one
     earlier_requests: int
+    #: the page's language, "en" or "zh" (see :func:`page_language`)
+    lang: str = "en"
 
 
 def session_report(visit: Visit) -> dict[str, Any]:
@@ -119,44 +123,62 @@ def _hex_lines(hex_text: str, per_line: int = 32) -> str:
     return "\n".join(rows)
 
 
+def page_language(target: str, default: str) -> str:
+    """The language asked for in ``?lang=en`` / ``?lang=zh``, else ``default``."""
+    query = urllib.parse.urlsplit(target).query
+    asked = urllib.parse.parse_qs(query).get("lang", [""])[-1]
+    return asked if asked in PAGE_TEXTS else default
+
+
 def render_page(visit: Visit) -> bytes:
-    """The HTML page for one visit, UTF-8. Everything shown is escaped."""
+    """The HTML page for one visit, UTF-8, in ``visit.lang``. Everything shown is escaped."""
     report = session_report(visit)
+    lang = visit.lang if visit.lang in PAGE_TEXTS else "en"
+    text = PAGE_TEXTS[lang]
+    other = "zh" if lang == "en" else "en"
     parts = [
         "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        "<title>toytls: your connection</title>",
+        f'<html lang="{lang}"><head><meta charset="utf-8">',
+        f"<title>{_esc(text['title'])}</title>",
         f"<style>{_STYLE}</style></head><body>",
-        "<h1>Your connection to this page</h1>",
+        f'<p style="float:right"><a href="?lang={other}">{_esc(text["other_language"])}</a></p>',
+        f"<h1>{_esc(text['heading'])}</h1>",
     ]
     if report["protected"]:
-        parts += _protected_sections(report)
+        parts += _protected_sections(report, text)
     else:
-        parts.append(
-            '<p class="bad">This page came over plain TCP: no encryption, no certificate. '
-            "Anyone on the path read your request exactly as you see it below, and could "
-            "have changed this page.</p>"
-        )
+        parts.append(f'<p class="bad">{_esc(text["plain"])}</p>')
         parts.append("<pre>" + _esc("\n".join(visit.request_head)) + "</pre>")
-    parts += _wire_section(report)
-    parts.append(
-        '<p>The same data as JSON: <a href="/api/session"><code>/api/session</code></a>.</p>'
-    )
+    parts += _wire_section(report, text)
+    link = '<a href="/api/session"><code>/api/session</code></a>'
+    parts.append("<p>" + _esc(text["json"]).replace("{link}", link) + "</p>")
     parts.append("</body></html>")
     return "\n".join(parts).encode()
 
 
-def _protected_sections(report: Mapping[str, Any]) -> list[str]:
+def _say(text: Mapping[str, str], key: str, **values: object) -> str:
+    """``text[key]`` escaped, with each ``{name}`` filled by escaped ``values``."""
+    sentence = _esc(text[key])
+    for name, value in values.items():
+        sentence = sentence.replace("{" + name + "}", _esc(value))
+    return sentence
+
+
+def _protected_sections(report: Mapping[str, Any], text: Mapping[str, str]) -> list[str]:
+    protected = _esc(text["protected"])
+    for name, value in (
+        ("protocol", report["protocol"]),
+        ("cipher", report["cipher"]),
+        ("name", report["server_name"]),
+    ):
+        shown = f"<code>{_esc(value)}</code>" if name == "name" else _esc(value)
+        protected = protected.replace("{" + name + "}", shown)
     parts = [
-        f'<p class="ok">Protected by {_esc(report["protocol"])} with '
-        f"{_esc(report['cipher'])}. Your client asked for "
-        f"<code>{_esc(report['server_name'])}</code>.</p>",
-        "<h2>1. The certificate chain the server sent</h2>",
-        "<p>Certificate 0 holds the server's public key B+. Each one is signed by the "
-        "next; the last is signed by a root whose key A+ your client already trusts. "
-        "Your client checked every signature (digest T must equal S) before it sent "
-        "anything secret.</p>",
-        "<table><tr><th>#</th><th>subject</th><th>issued by</th><th>valid until</th></tr>",
+        f'<p class="ok">{protected}</p>',
+        f"<h2>{_say(text, 'chain_heading')}</h2>",
+        f"<p>{_say(text, 'chain')}</p>",
+        f"<table><tr><th>#</th><th>{_say(text, 'col_subject')}</th>"
+        f"<th>{_say(text, 'col_issuer')}</th><th>{_say(text, 'col_until')}</th></tr>",
     ]
     for number, cert in enumerate(report["certificates"]):
         parts.append(
@@ -168,44 +190,47 @@ def _protected_sections(report: Mapping[str, Any]) -> list[str]:
     parts.append("</table>")
     records = report["records_protected"]
     parts += [
-        "<h2>2. Key X</h2>",
-        "<p>Your client chose a random key X, encrypted it with B+ and sent it; only the "
-        "holder of B− could read it. Both sides derived their AES keys from it. Its "
-        "fingerprint (never the key itself):</p>",
+        f"<h2>{_say(text, 'key_heading')}</h2>",
+        f"<p>{_say(text, 'key')}</p>",
         f"<pre>{_esc(report['session_key_fingerprint'])}</pre>",
-        "<p>Compare it with the fingerprint your own client shows. They must be equal: "
-        "if they differ, your client and this server each share a key X with someone "
-        "else — a man in the middle who decrypts and re-encrypts everything.</p>",
-        "<h2>3. Protected so far</h2>",
-        f"<p>{records['client_to_server']} records from you to the server and "
-        f"{records['server_to_client']} from the server to you have been encrypted with "
-        "keys from X (the Finished messages included; this page is not counted yet).</p>",
+        f"<p>{_say(text, 'compare')}</p>",
+        f"<h2>{_say(text, 'protected_heading')}</h2>",
+        "<p>"
+        + _say(
+            text,
+            "protected_counts",
+            c2s=records["client_to_server"],
+            s2c=records["server_to_client"],
+        )
+        + "</p>",
     ]
-    saw = report["what_an_attacker_saw"]
-    first = saw["first_application_data_record_hex"]
+    first = report["what_an_attacker_saw"]["first_application_data_record_hex"]
     parts += [
-        "<h2>4. What an attacker on the wire saw</h2>",
-        "<p>The first data record you sent on this connection, byte for byte as it "
-        "crossed the network (a 5-byte header, the ciphertext, a 16-byte tag):</p>",
-        "<pre>" + _esc(_hex_lines(first) if first else "(none yet)") + "</pre>",
-        "<p>What the server read from it, after decrypting with the key from X:</p>",
+        f"<h2>{_say(text, 'saw_heading')}</h2>",
+        f"<p>{_say(text, 'saw')}</p>",
+        "<pre>" + (_esc(_hex_lines(first)) if first else _say(text, "none_yet")) + "</pre>",
+        f"<p>{_say(text, 'read')}</p>",
         "<pre>" + _esc("\n".join(report["request"])) + "</pre>",
     ]
     return parts
 
 
-def _wire_section(report: Mapping[str, Any]) -> list[str]:
+def _wire_section(report: Mapping[str, Any], text: Mapping[str, str]) -> list[str]:
     rows = []
-    for label, key in (("you → server", "client_to_server"), ("server → you", "server_to_client")):
+    for label, key in (
+        ("you_to_server", "client_to_server"),
+        ("server_to_you", "server_to_client"),
+    ):
         wire = report["wire"][key]
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(wire["records"].items()))
         rows.append(
-            f"<tr><td>{label}</td><td>{wire['bytes']} bytes</td>"
-            f"<td>{_esc(kinds) or '(not toytls records)'}</td></tr>"
+            f"<tr><td>{_say(text, label)}</td><td>{_say(text, 'bytes', n=wire['bytes'])}</td>"
+            f"<td>{_esc(kinds) if kinds else _say(text, 'not_records')}</td></tr>"
         )
     return [
-        "<h2>On the wire so far</h2>",
-        "<table><tr><th>direction</th><th>bytes</th><th>records</th></tr>",
+        f"<h2>{_say(text, 'wire_heading')}</h2>",
+        f"<table><tr><th>{_say(text, 'col_direction')}</th><th>{_say(text, 'col_bytes')}</th>"
+        f"<th>{_say(text, 'col_records')}</th></tr>",
         *rows,
         "</table>",
     ]

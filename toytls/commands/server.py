@@ -118,7 +118,7 @@ async def _chat(conn: _Connection, setup: _Setup) -> None:
 
 async def _http(conn: _Connection, setup: _Setup) -> None:
     from ..httpapp import HttpCounts, Request, serve_http
-    from ..sessionpage import Visit
+    from ..sessionpage import Visit, page_language
 
     stream, tap = conn.stream, conn.tap
     assert tap is not None
@@ -135,6 +135,7 @@ async def _http(conn: _Connection, setup: _Setup) -> None:
             peer=conn.peer,
             request_head=request.head,
             earlier_requests=earlier,
+            lang=page_language(request.target, setup.console.lang),
         )
 
     counts = HttpCounts()
