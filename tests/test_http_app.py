@@ -279,6 +279,11 @@ async def test_malformed_http_gets_400_and_the_server_goes_on(
     assert "Traceback" not in stopped.stderr, stopped.stderr
     assert [e["request"] for e in stopped.named("http_request")] == ["GET /api/session HTTP/1.1"]
     assert [e["how"] for e in stopped.named("disconnect")] == ["disconnected"] * 2
+    # The log counts HTTP bytes, as they were before protection: the bad
+    # request in, the 400 out.
+    first = stopped.named("disconnect")[0]
+    assert first["bytes_in"] == len(b"NOT HTTP\r\n\r\n")
+    assert first["bytes_out"] == len(answer)
 
 
 # ----------------------------------------------------------- plain TCP, curl

@@ -51,6 +51,9 @@ class HttpCounts:
 
     requests: int = 0
     last_status: int | None = None
+    #: application bytes read and written (HTTP, before protection)
+    bytes_in: int = 0
+    bytes_out: int = 0
 
 
 async def serve_http(
@@ -71,12 +74,14 @@ async def serve_http(
     conn = h11.Connection(h11.SERVER)
     while True:
         try:
-            event = await _next_event(conn, stream, idle_timeout)
+            event = await _next_event(conn, stream, idle_timeout, counts)
             if not isinstance(event, h11.Request):  # ConnectionClosed: the client is done
                 return counts
             request = _summary(event)
             # Read (and drop) any body, so the next request parses.
-            while not isinstance(await _next_event(conn, stream, idle_timeout), h11.EndOfMessage):
+            while not isinstance(
+                await _next_event(conn, stream, idle_timeout, counts), h11.EndOfMessage
+            ):
                 pass
         except _Idle:
             return counts
@@ -84,7 +89,7 @@ async def serve_http(
             await _answer_bad_request(conn, stream, exc, counts)
             return counts
         status, content_type, body = _route(request, describe(request, counts.requests))
-        await _respond(
+        counts.bytes_out += await _respond(
             conn, stream, method=request.method, status=status, content_type=content_type, body=body
         )
         counts.requests += 1
@@ -98,7 +103,9 @@ class _Idle(Exception):
     """The client sent nothing for the idle timeout."""
 
 
-async def _next_event(conn: h11.Connection, stream: trio.abc.Stream, idle_timeout: float) -> object:
+async def _next_event(
+    conn: h11.Connection, stream: trio.abc.Stream, idle_timeout: float, counts: HttpCounts
+) -> object:
     """The next h11 event, reading as needed.
 
     Raises:
@@ -112,11 +119,13 @@ async def _next_event(conn: h11.Connection, stream: trio.abc.Stream, idle_timeou
             return event
         if conn.they_are_waiting_for_100_continue:
             # curl waits a second for this before sending a large body.
-            await stream.send_all(
-                conn.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
-            )
+            go_on = conn.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
+            await stream.send_all(go_on)
+            counts.bytes_out += len(go_on)
         with trio.move_on_after(idle_timeout):
-            conn.receive_data(bytes(await stream.receive_some()))
+            data = bytes(await stream.receive_some())
+            counts.bytes_in += len(data)
+            conn.receive_data(data)
             continue
         raise _Idle
 
@@ -151,7 +160,7 @@ async def _respond(
     status: int,
     content_type: str,
     body: bytes,
-) -> None:
+) -> int:
     headers: list[tuple[str, str]] = [
         ("Content-Type", content_type),
         ("Content-Length", str(len(body))),
@@ -165,7 +174,8 @@ async def _respond(
     if method != "HEAD":
         data += conn.send(h11.Data(data=body)) or b""
     data += conn.send(h11.EndOfMessage()) or b""
-    await stream.send_all(data or b"")
+    await stream.send_all(data)
+    return len(data)
 
 
 def _phrase(status: int) -> str:
@@ -196,3 +206,4 @@ async def _answer_bad_request(
     except h11.LocalProtocolError:
         return
     await stream.send_all(data)
+    counts.bytes_out += len(data)

@@ -142,8 +142,7 @@ async def _http(conn: _Connection, setup: _Setup) -> None:
     try:
         await serve_http(stream, describe, counts)
     finally:
-        conn.bytes_in = tap.received.bytes
-        conn.bytes_out = tap.sent.bytes
+        conn.bytes_in, conn.bytes_out = counts.bytes_in, counts.bytes_out
 
 
 async def _forward(conn: _Connection, setup: _Setup) -> None:
