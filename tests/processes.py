@@ -168,3 +168,26 @@ def start_server(pki_dir: Path, *extra: str, stdin: bool = False) -> Background:
         *extra,
         stdin=stdin,
     )
+
+
+def start_proxy(upstream: str, mode: str, *extra: str) -> Background:
+    """A ``toytls proxy --mode MODE`` on a free loopback port, in front of ``upstream``."""
+    return Background(
+        "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--mode", mode, *extra
+    )
+
+
+def run_client(
+    pki_dir: Path, address: str, *extra: str, stdin: str | None = None, timeout: float = 60
+) -> Result:
+    """``toytls client`` to ``address``, trusting the test PKI's root."""
+    return run(
+        "client",
+        "--connect",
+        address,
+        "--cafile",
+        str(pki_dir / "root.pem"),
+        *extra,
+        stdin=stdin,
+        timeout=timeout,
+    )

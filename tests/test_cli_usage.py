@@ -27,6 +27,8 @@ from processes import (
     Result,
     parse_json_lines,
     run,
+    run_client,
+    start_proxy,
     start_server,
     wait_until,
 )
@@ -50,16 +52,7 @@ def server(pki_dir: Path, *extra: str, stdin: bool = False) -> Background:
 
 def client(pki_dir: Path, address: str, *extra: str, stdin: str | None = None) -> Result:
     """``toytls client`` to ``address``, trusting the test root."""
-    return run(
-        "client",
-        "--connect",
-        address,
-        "--cafile",
-        str(pki_dir / "root.pem"),
-        *extra,
-        stdin=stdin,
-        timeout=RUN_TIMEOUT,
-    )
+    return run_client(pki_dir, address, *extra, stdin=stdin, timeout=RUN_TIMEOUT)
 
 
 def no_traceback(result: Result) -> None:
@@ -367,9 +360,7 @@ def test_client_to_a_closed_port(pki_dir: Path) -> None:
 
 def test_proxy_with_unreachable_upstream_keeps_serving(pki_dir: Path) -> None:
     with closed_port() as port:
-        proxy = Background(
-            "proxy", "--mode", "watch", "--listen", "127.0.0.1:0", "--upstream", f"127.0.0.1:{port}"
-        )
+        proxy = start_proxy(f"127.0.0.1:{port}", "watch")
         with proxy:
             first = client(pki_dir, proxy.address, "--message", "one")
             second = client(pki_dir, proxy.address, "--message", "two")
@@ -581,9 +572,7 @@ def test_ctrl_c_stops_a_server_and_frees_its_port(pki_dir: Path) -> None:
 
 
 def test_ctrl_c_stops_a_proxy_and_frees_its_port(echo_server: Background) -> None:
-    proxy = Background(
-        "proxy", "--mode", "watch", "--listen", "127.0.0.1:0", "--upstream", echo_server.address
-    )
+    proxy = start_proxy(echo_server.address, "watch")
     with proxy, socket.create_connection(("127.0.0.1", proxy.port), timeout=10):
         wait_until(lambda: named(proxy.events(), "connect"), timeout=RUN_TIMEOUT)
         stopped = proxy.stop()

@@ -19,7 +19,7 @@ from typing import Any
 import h11
 import pytest
 import trio
-from processes import Background, Result, run, start_server, wait_until
+from processes import Background, Result, run_client, start_server, wait_until
 
 import toytls
 
@@ -49,18 +49,7 @@ def own_server(pki_dir: Path) -> Iterator[Background]:
 
 
 def client_http(pki_dir: Path, address: str, method: str, path: str, *extra: str) -> Result:
-    return run(
-        "client",
-        "--connect",
-        address,
-        "--cafile",
-        str(pki_dir / "root.pem"),
-        "--http",
-        method,
-        path,
-        *extra,
-        timeout=RUN_TIMEOUT,
-    )
+    return run_client(pki_dir, address, "--http", method, path, *extra, timeout=RUN_TIMEOUT)
 
 
 def no_traceback(result: Result) -> None:

@@ -10,24 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from processes import Background, Result, run, start_server
+from processes import Background, Result, run_client, start_proxy, start_server
 
 SECRET_PATH = "/letter?to=alice&text=meet+me+at+eight"
 
 
 def _client(pki_dir: Path, proxy: Background, *extra: str) -> Result:
-    return run(
-        "client",
-        "--connect",
-        proxy.address,
-        "--cafile",
-        str(pki_dir / "root.pem"),
-        "--http",
-        "GET",
-        SECRET_PATH,
-        "--json",
-        *extra,
-    )
+    return run_client(pki_dir, proxy.address, "--http", "GET", SECRET_PATH, "--json", *extra)
 
 
 def _http_events(proxy: Background) -> list[dict[str, Any]]:
@@ -37,9 +26,7 @@ def _http_events(proxy: Background) -> list[dict[str, Any]]:
 def test_watch_reads_http_request_from_a_plaintext_server(pki_dir: Path) -> None:
     with (
         start_server(pki_dir, "--plaintext", "--app", "http") as server,
-        Background(
-            "proxy", "--listen", "127.0.0.1:0", "--upstream", server.address, "--mode", "watch"
-        ) as proxy,
+        start_proxy(server.address, "watch") as proxy,
     ):
         result = _client(pki_dir, proxy, "--plaintext")
         # The page is not found (404): the client exits 1, but it got an answer.
@@ -59,17 +46,7 @@ def test_watch_reads_http_request_from_a_plaintext_server(pki_dir: Path) -> None
 def test_swap_key_against_insecure_client_steals_the_request(pki_dir: Path) -> None:
     with (
         start_server(pki_dir, "--app", "http") as server,
-        Background(
-            "proxy",
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            server.address,
-            "--mode",
-            "swap-key",
-            "--certs",
-            str(pki_dir),
-        ) as proxy,
+        start_proxy(server.address, "swap-key", "--certs", str(pki_dir)) as proxy,
     ):
         result = _client(pki_dir, proxy, "--insecure")
         assert result.returncode == 1  # 404 from the real server, relayed intact
@@ -84,17 +61,7 @@ def test_swap_key_against_insecure_client_steals_the_request(pki_dir: Path) -> N
 def test_swap_key_against_verifying_client_reads_nothing(pki_dir: Path) -> None:
     with (
         start_server(pki_dir, "--app", "http") as server,
-        Background(
-            "proxy",
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            server.address,
-            "--mode",
-            "swap-key",
-            "--certs",
-            str(pki_dir),
-        ) as proxy,
+        start_proxy(server.address, "swap-key", "--certs", str(pki_dir)) as proxy,
     ):
         result = _client(pki_dir, proxy)
         assert result.returncode == 3  # certificate rejected
@@ -106,9 +73,7 @@ def test_swap_key_against_verifying_client_reads_nothing(pki_dir: Path) -> None:
 def test_watch_on_toytls_sees_only_ciphertext(pki_dir: Path) -> None:
     with (
         start_server(pki_dir, "--app", "http") as server,
-        Background(
-            "proxy", "--listen", "127.0.0.1:0", "--upstream", server.address, "--mode", "watch"
-        ) as proxy,
+        start_proxy(server.address, "watch") as proxy,
     ):
         result = _client(pki_dir, proxy)
         assert result.returncode == 1  # the 404 came through, protected

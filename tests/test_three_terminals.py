@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import Background, Result, run, start_server
+from processes import Background, Result, run, start_proxy, start_server
 
 MESSAGE = "meet me at eight, my love"
 VERIFYING = "verifying"
@@ -146,17 +146,7 @@ def _fingerprint(secret_hex: str) -> str:
 def test_matrix(mode: str, server: Background, pki_dir: Path) -> None:
     """One proxy per mode; the three kinds of client go through it in turn."""
     results: dict[str, Result] = {}
-    with Background(
-        "proxy",
-        "--listen",
-        "127.0.0.1:0",
-        "--upstream",
-        server.address,
-        "--mode",
-        mode,
-        "--certs",
-        str(pki_dir),
-    ) as proxy:
+    with start_proxy(server.address, mode, "--certs", str(pki_dir)) as proxy:
         for kind in KINDS:
             results[kind] = run(*client_args(kind, pki_dir, proxy.address))
     stopped = proxy.stop()
@@ -171,9 +161,7 @@ def test_matrix(mode: str, server: Background, pki_dir: Path) -> None:
 
 
 def test_relay_modes_show_only_ciphertext(server: Background, pki_dir: Path) -> None:
-    with Background(
-        "proxy", "--listen", "127.0.0.1:0", "--upstream", server.address, "--mode", "watch"
-    ) as proxy:
+    with start_proxy(server.address, "watch") as proxy:
         result = run(*client_args(VERIFYING, pki_dir, proxy.address))
     assert result.returncode == 0, result.stderr
     records = [e for e in proxy.stop().events if e["event"] == "record"]
@@ -186,17 +174,7 @@ def test_relay_modes_show_only_ciphertext(server: Background, pki_dir: Path) -> 
 def test_watch_reads_and_changes_plaintext(pki_dir: Path) -> None:
     with (
         Background("server", "--accept", "127.0.0.1:0", "--plaintext") as plain,
-        Background(
-            "proxy",
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            plain.address,
-            "--mode",
-            "watch",
-            "--rewrite",
-            "eight=nine",
-        ) as proxy,
+        start_proxy(plain.address, "watch", "--rewrite", "eight=nine") as proxy,
     ):
         result = run(
             "client", "--connect", proxy.address, "--plaintext", "--message", MESSAGE, "--json"
