@@ -7,10 +7,12 @@ status; :mod:`toytls.cli` parses the flags and calls it.
 from __future__ import annotations
 
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import trio
+
     from ..console import Console
 
 #: Exit statuses shared by every command (documented in ``--help``).
@@ -65,6 +67,26 @@ def usage_error_text(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.filename}: {exc.strerror or exc}"
     return str(exc)
+
+
+def announce_listening(
+    console: Console,
+    listeners: Sequence[trio.SocketListener],
+    task_status: trio.TaskStatus[int],
+    line: str,
+    **fields: object,
+) -> None:
+    """Say where a listening command (server, proxy, tunnel) listens.
+
+    Prints ``line`` with ``{address}`` replaced by the bound HOST:PORT,
+    records the JSON ``listening`` event with the real port and ``fields``
+    (tools and tests wait for it, as the first line, to learn a port-0
+    port), and reports that port to ``task_status``.
+    """
+    host, port = listeners[0].socket.getsockname()[:2]
+    console.line(line.replace("{address}", f"{host}:{port}"), style="bold")
+    console.record("listening", host=host, port=port, **fields)
+    task_status.started(port)
 
 
 def serve_until_stopped(

@@ -47,7 +47,7 @@ from ..messages import ClientHello, parse_message
 from ..narration import alert_meaning, short_hex
 from ..records import RawRecord, RecordReader
 from ..stream import ToyTLSInsecureWarning, ToyTLSStream
-from . import EXIT_USAGE, serve_until_stopped, usage_error_text
+from . import EXIT_USAGE, announce_listening, serve_until_stopped, usage_error_text
 
 _TO_SERVER = "client→server"
 _TO_CLIENT = "server→client"
@@ -539,14 +539,14 @@ async def serve(
         counter=itertools.count(1),
         rewrite=rewrite,
     )
-    bound = listeners[0].socket.getsockname()
-    console.line(
-        f"attacker listening on {bound[0]}:{bound[1]}, forwarding to "
-        f"{upstream[0]}:{upstream[1]}; mode {mode.value}: {DESCRIPTIONS[mode]}",
-        style="bold",
+    announce_listening(
+        console,
+        listeners,
+        task_status,
+        f"attacker listening on {{address}}, forwarding to {upstream[0]}:{upstream[1]}; "
+        f"mode {mode.value}: {DESCRIPTIONS[mode]}",
+        mode=mode.value,
     )
-    console.record("listening", host=bound[0], port=bound[1], mode=mode.value)
-    task_status.started(bound[1])
     await trio.serve_listeners(handler, listeners)
 
 

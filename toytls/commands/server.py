@@ -22,7 +22,13 @@ from ..errors import ToyTLSError
 from ..narration import alert_meaning
 from ..stream import ToyTLSStream
 from ..wiretap import WireTap
-from . import CONNECT_TIMEOUT, EXIT_USAGE, serve_until_stopped, usage_error_text
+from . import (
+    CONNECT_TIMEOUT,
+    EXIT_USAGE,
+    announce_listening,
+    serve_until_stopped,
+    usage_error_text,
+)
 
 #: What a connection's application sees: a stream of either kind.
 AnyStream = trio.abc.HalfCloseableStream
@@ -199,10 +205,10 @@ async def _handle(
     *,
     args: argparse.Namespace,
     context: Context | None,
-    console: Console,
     counter: itertools.count[int],
     setup: _Setup,
 ) -> None:
+    console = setup.console
     number = next(counter)
     try:
         host, port = tcp.socket.getpeername()[:2]
@@ -289,20 +295,21 @@ async def serve(
         _handle,
         args=args,
         context=context,
-        console=console,
         counter=itertools.count(1),
         setup=setup,
     )
     # Opened before any nursery, so "address in use" is a plain OSError.
     listeners = await trio.open_tcp_listeners(port, host=host)
-    bound = listeners[0].socket.getsockname()
     mode = "plaintext (no encryption at all!)" if context is None else "toytls/1"
     app = f"forwarding to {args.forward}" if forward else f"app {args.app}"
-    console.line(f"listening on {bound[0]}:{bound[1]} ({mode}, {app}); Ctrl-C stops", style="bold")
-    console.record(
-        "listening", host=bound[0], port=bound[1], plaintext=context is None, app=args.app
+    announce_listening(
+        console,
+        listeners,
+        task_status,
+        f"listening on {{address}} ({mode}, {app}); Ctrl-C stops",
+        plaintext=context is None,
+        app=args.app,
     )
-    task_status.started(bound[1])
     async with trio.open_nursery() as nursery:
         nursery.start_soon(trio.serve_listeners, handler, listeners)
         if args.app == "chat":

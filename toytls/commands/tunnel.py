@@ -23,7 +23,13 @@ from ..console import Console, parse_address
 from ..context import Context
 from ..splice import abort, splice
 from ..stream import ToyTLSInsecureWarning, ToyTLSStream
-from . import CONNECT_TIMEOUT, EXIT_USAGE, serve_until_stopped, usage_error_text
+from . import (
+    CONNECT_TIMEOUT,
+    EXIT_USAGE,
+    announce_listening,
+    serve_until_stopped,
+    usage_error_text,
+)
 from .client import build_context, failure_of
 
 #: seconds the toytls server has to finish the handshake
@@ -190,14 +196,14 @@ async def serve(
     handler = functools.partial(
         _handle, args=args, context=context, console=console, counter=itertools.count(1)
     )
-    bound = listeners[0].socket.getsockname()
-    console.line(
-        f"tunnel listening on {bound[0]}:{bound[1]} (plain TCP) → toytls/1 to {args.connect} "
+    announce_listening(
+        console,
+        listeners,
+        task_status,
+        f"tunnel listening on {{address}} (plain TCP) → toytls/1 to {args.connect} "
         f"as {args.server_name!r}; Ctrl-C stops",
-        style="bold",
+        connect=args.connect,
     )
-    console.record("listening", host=bound[0], port=bound[1], connect=args.connect)
-    task_status.started(bound[1])
     await trio.serve_listeners(handler, listeners)
 
 
