@@ -23,7 +23,8 @@ digests for each link — S, the SHA-256 of the signed part of a certificate,
 and T, the digest recovered from the signature with the issuer's public key
 — and whether the signature verifies. It never decides trust.
 
-This module does no I/O and keeps no state.
+This module does no I/O. Its only state is a small cache of parsed
+certificates (the same chain arrives on every connection to a server).
 """
 
 from __future__ import annotations
@@ -154,32 +155,36 @@ def parse_chain(ders: Sequence[bytes]) -> list[x509.Certificate]:
     return [_parse_one(index, der) for index, der in enumerate(ders)]
 
 
-# The same chain arrives on every connection to a server: parse each
-# distinct DER once. Keyed by the whole DER (equal bytes, equal
-# certificate); the objects are immutable; failures are not cached.
-@functools.lru_cache(maxsize=64)
 def _parse_one(index: int, der: bytes) -> x509.Certificate:
+    try:
+        return _parse_der(der)
+    except _MALFORMED as exc:
+        raise _malformed(index, exc) from exc
+
+
+# The same chain arrives on every connection to a server: parse each
+# distinct DER once, wherever it stands in a chain. Keyed by the whole DER
+# (equal bytes, equal certificate); certificates are immutable; a failure
+# raises and so is never cached.
+@functools.lru_cache(maxsize=64)
+def _parse_der(der: bytes) -> x509.Certificate:
+    """Parse one certificate fully, or raise one of ``_MALFORMED``."""
     with warnings.catch_warnings():
         # cryptography only warns about some malformations for now (a serial
         # number that is not positive, RFC 5280 §4.1.2.2) and will reject
         # them in a future release; they are decode errors here already.
         warnings.simplefilter("error", CryptographyDeprecationWarning)
-        try:
-            cert = x509.load_der_x509_certificate(der)
-            # Names, dates and extensions are parsed lazily: parse them now,
-            # so that a malformed one is a decode_error here and not an
-            # exception from deep inside a later check.
-            _ = (cert.subject, cert.issuer, cert.extensions)
-            _ = (cert.not_valid_before_utc, cert.not_valid_after_utc)
-        except _MALFORMED as exc:
-            raise _malformed(index, exc) from exc
+        cert = x509.load_der_x509_certificate(der)
+        # Names, dates and extensions are parsed lazily: parse them now,
+        # so that a malformed one is a decode_error here and not an
+        # exception from deep inside a later check.
+        _ = (cert.subject, cert.issuer, cert.extensions)
+        _ = (cert.not_valid_before_utc, cert.not_valid_after_utc)
     try:
         cert.public_key()
     except UnsupportedAlgorithm:
         # A well-formed key of a type we do not know: the key row says no.
         pass
-    except ValueError as exc:
-        raise _malformed(index, exc) from exc
     return cert
 
 
