@@ -272,6 +272,35 @@ def test_bad_usage_is_one_clear_line(
 
 
 @pytest.mark.parametrize(
+    ("args", "flags"),
+    [
+        pytest.param(
+            ("server", "--forward", "127.0.0.1:8000", "--app", "http"),
+            ("--app", "--forward"),
+            id="server-forward-and-app",
+        ),
+        pytest.param(
+            ("client", "--message", "hi", "--http", "GET", "/"),
+            ("--message", "--http"),
+            id="client-message-and-http",
+        ),
+    ],
+)
+def test_two_alternatives_at_once_are_refused(
+    args: tuple[str, ...], flags: tuple[str, str]
+) -> None:
+    """The parser refuses them before anything starts: status 2, both named."""
+    result = run(*args, timeout=USAGE_TIMEOUT)
+    assert result.returncode == 2, result.stderr
+    no_traceback(result)
+    assert result.stdout == ""
+    last = result.stderr.strip().splitlines()[-1]
+    assert "not allowed with" in last, last
+    for flag in flags:
+        assert flag in last, last
+
+
+@pytest.mark.parametrize(
     "args",
     [
         pytest.param(

@@ -267,10 +267,14 @@ def _build_parser() -> argparse.ArgumentParser:
         default=Path("certs/server.key"),
         help="the leaf's private key B− (default: %(default)s)",
     )
-    server.add_argument(
-        "--app", choices=("echo", "chat", "http"), default=None, help="what to do with data"
+    serves = server.add_mutually_exclusive_group()
+    serves.add_argument(
+        "--app",
+        choices=("echo", "chat", "http"),
+        default=None,  # echo; None tells "not given" apart for --forward
+        help="what to do with data (default: echo)",
     )
-    server.add_argument(
+    serves.add_argument(
         "--forward",
         metavar="HOST:PORT",
         help="pass each connection's data to this TCP service, like stunnel",
@@ -289,8 +293,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--connect", default="127.0.0.1:4433", help="HOST:PORT (default: %(default)s)"
     )
     _add_trust_flags(client)
-    client.add_argument("--message", help="send this text, print the reply, close")
-    client.add_argument(
+    says = client.add_mutually_exclusive_group()
+    says.add_argument("--message", help="send this text, print the reply, close")
+    says.add_argument(
         "--http",
         nargs=2,
         metavar=("METHOD", "PATH"),

@@ -221,8 +221,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """The ``toytls client`` command."""
     try:
         parse_address(args.connect, what="--connect")
-        if args.http is not None and args.message is not None:
-            raise ValueError("--http and --message are alternatives: choose one")  # noqa: TRY301
         if args.http is not None:
             from ..httpclient import make_request
 

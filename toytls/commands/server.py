@@ -318,11 +318,13 @@ async def serve(
 
 
 def _choose_app(args: argparse.Namespace) -> str:
-    """The app from ``--app`` and ``--forward``; ValueError if both are given."""
+    """The app from ``--app`` or ``--forward`` (the parser allows one of them).
+
+    Raises:
+        ValueError: ``--forward`` is not HOST:PORT.
+    """
     if not args.forward:
         return str(args.app or "echo")
-    if args.app is not None:
-        raise ValueError("--forward and --app are alternatives: choose one")
     parse_address(args.forward, what="--forward")
     return "forward"
 
