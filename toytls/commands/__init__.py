@@ -69,6 +69,15 @@ def usage_error_text(exc: BaseException) -> str:
     return str(exc)
 
 
+def peer_of(tcp: trio.SocketStream) -> str:
+    """``host:port`` of the other end, or ``?`` if the socket is already gone."""
+    try:
+        host, port = tcp.socket.getpeername()[:2]
+    except OSError:
+        return "?"
+    return f"{host}:{port}"
+
+
 def announce_listening(
     console: Console,
     listeners: Sequence[trio.SocketListener],

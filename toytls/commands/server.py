@@ -26,6 +26,7 @@ from . import (
     CONNECT_TIMEOUT,
     EXIT_USAGE,
     announce_listening,
+    peer_of,
     serve_until_stopped,
     usage_error_text,
 )
@@ -210,11 +211,7 @@ async def _handle(
 ) -> None:
     console = setup.console
     number = next(counter)
-    try:
-        host, port = tcp.socket.getpeername()[:2]
-        peer = f"{host}:{port}"
-    except OSError:
-        peer = "?"
+    peer = peer_of(tcp)
     prefix = f"#{number} "
     console.line(f"connected from {peer}", prefix=prefix)
     console.record("connect", connection=number, peer=peer)

@@ -27,6 +27,7 @@ from . import (
     CONNECT_TIMEOUT,
     EXIT_USAGE,
     announce_listening,
+    peer_of,
     serve_until_stopped,
     usage_error_text,
 )
@@ -117,11 +118,7 @@ async def _tunnel_one(
 ) -> None:
     """Tunnel one local connection, logging how it went."""
     prefix = f"#{number} "
-    try:
-        host, port = local.socket.getpeername()[:2]
-        peer = f"{host}:{port}"
-    except OSError:
-        peer = "?"
+    peer = peer_of(local)
     console.line(f"accepted {peer}; connecting to {args.connect}", prefix=prefix)
     console.record("connect", connection=number, peer=peer)
     async with local:
