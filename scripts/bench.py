@@ -48,7 +48,7 @@ Ciphersuites = TLS_AES_128_GCM_SHA256
 """
 
 
-def _reexec_with_openssl_conf() -> None:
+def reexec_with_openssl_conf() -> None:
     """OpenSSL reads its config when it loads, so set it and start again."""
     if os.environ.get("TOYTLS_BENCH_CONF"):
         return
@@ -59,7 +59,7 @@ def _reexec_with_openssl_conf() -> None:
 
 
 if __name__ == "__main__":
-    _reexec_with_openssl_conf()
+    reexec_with_openssl_conf()
 
 import cryptography  # noqa: E402
 import trio  # noqa: E402

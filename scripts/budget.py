@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench
 
 if __name__ == "__main__":
-    bench._reexec_with_openssl_conf()
+    bench.reexec_with_openssl_conf()
 
 import trio
 from cryptography.hazmat.primitives.asymmetric import rsa
