@@ -65,7 +65,8 @@ import cryptography  # noqa: E402
 import trio  # noqa: E402
 
 import toytls  # noqa: E402
-from toytls.pki import generate_pki, write_pki  # noqa: E402
+from toytls.pki.files import write_pki  # noqa: E402
+from toytls.pki.generate import generate_pki  # noqa: E402
 
 Wrap = Callable[[trio.SocketStream], Awaitable[trio.abc.Stream]]
 ToyOrSSL = toytls.ToyTLSStream | trio.SSLStream[trio.SocketStream]
@@ -308,7 +309,7 @@ def startup_ms(rounds: int) -> dict[str, float]:
         return statistics.median(samples)
 
     base = time_of([sys.executable, "-c", "import trio, cryptography.x509"])
-    help_ = time_of([sys.executable, "-m", "toytls.cli", "--help"])
+    help_ = time_of([sys.executable, "-m", "toytls.cli.main", "--help"])
     return {"imports_ms": round(base, 1), "toytls_help_ms": round(help_, 1)}
 
 

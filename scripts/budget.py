@@ -43,11 +43,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from toytls.config import ClientConfig, ServerConfig
-from toytls.connection import Connection
-from toytls.keyschedule import decrypt_secret, encrypt_secret
-from toytls.pki import PKI, generate_pki, write_pki
-from toytls.verification import verify_server_chain
+from toytls.core.config import ClientConfig, ServerConfig
+from toytls.core.connection import Connection
+from toytls.core.keyschedule import decrypt_secret, encrypt_secret
+from toytls.core.verification import verify_server_chain
+from toytls.pki.files import write_pki
+from toytls.pki.generate import PKI, generate_pki
 
 
 def _best(fn: Callable[[], object], number: int) -> float:

@@ -2,12 +2,12 @@
 
 Every input is cut into pieces and fed two ways:
 
-1. to a :class:`~toytls.records.RecordReader`, whole and piece by piece.
+1. to a :class:`~toytls.core.records.RecordReader`, whole and piece by piece.
    Both must give the same records and the same error; a record never
    exceeds the limit; a header that fails its checks fails as soon as its
    5 bytes are in, so no body byte is buffered behind a bad header; and
    with no complete record left, fewer than 5 + limit bytes are buffered.
-2. to a server :class:`~toytls.connection.Connection` (a real key, made
+2. to a server :class:`~toytls.core.connection.Connection` (a real key, made
    at start-up), optionally after a genuine ClientHello, or a ClientHello
    and a recorded ClientKeyExchange + {Finished}, so the fuzzed bytes also
    reach the later states. ``receive_data`` may only raise the connection's
@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported for real after atheris instruments the imports
-    from toytls.config import ServerConfig
+    from toytls.core.config import ServerConfig
 
 _HOW_TO = """\
 atheris is not installed: it is optional and not a dependency of toytls.
@@ -100,8 +100,8 @@ def read_records(
         The records as (content type, header, fragment) and the alert of
         the header error that stopped the reader, if one did.
     """
-    from toytls.errors import ToyTLSError
-    from toytls.records import RecordReader, check_header
+    from toytls.core.errors import ToyTLSError
+    from toytls.core.records import RecordReader, check_header
 
     reader = RecordReader()
     failed: ToyTLSError | None = None
@@ -150,9 +150,10 @@ class ServerTarget:
     """Feeds a fresh server Connection per input."""
 
     def __init__(self) -> None:
-        from toytls import context as ctx
-        from toytls.connection import Connection
-        from toytls.pki import generate_pki, write_pki
+        from toytls.core.connection import Connection
+        from toytls.pki.files import write_pki
+        from toytls.pki.generate import generate_pki
+        from toytls.streams import context as ctx
 
         with tempfile.TemporaryDirectory() as temp:
             directory = Path(temp)
@@ -176,8 +177,8 @@ class ServerTarget:
     def check(self, setup: Setup) -> None:
         """Feed one input; only the documented outcomes are allowed."""
         from toytls import events as ev
-        from toytls.connection import Connection
-        from toytls.errors import ToyTLSError
+        from toytls.core.connection import Connection
+        from toytls.core.errors import ToyTLSError
 
         conn = Connection(self.config, trace=True)
         stream = self.prefixes[setup.prefix] + setup.stream
@@ -248,7 +249,7 @@ def main() -> int:
         print(_HOW_TO, file=sys.stderr, end="")
         return 1
     with atheris.instrument_imports(include=["toytls"]):
-        for name in ("toytls.records", "toytls.connection"):
+        for name in ("toytls.core.records", "toytls.core.connection"):
             importlib.import_module(name)
     atheris.Setup([sys.argv[0], *libfuzzer_args], make_target())
     atheris.Fuzz()

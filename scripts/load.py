@@ -74,7 +74,8 @@ from loadruns.idle import IdleReport, run_idle
 from loadruns.slowloris import SlowlorisReport, run_slowloris
 
 import toytls
-from toytls.pki import generate_pki, write_pki
+from toytls.pki.files import write_pki
+from toytls.pki.generate import generate_pki
 
 __all__ = [
     "echo",

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from toytls.pki import PKI, generate_pki, write_pki
+from toytls.pki.files import write_pki
+from toytls.pki.generate import PKI, generate_pki
 
 
 @pytest.fixture(scope="session")

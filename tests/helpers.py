@@ -1,7 +1,7 @@
 """Shared test helpers: configs from a PKI, and two connections wired together.
 
 :class:`ConnectionPair` is h11's idea: a client and a server
-:class:`~toytls.connection.Connection` in memory, with :meth:`pump` moving
+:class:`~toytls.core.connection.Connection` in memory, with :meth:`pump` moving
 bytes between them until both are quiet. No trio, no sockets.
 """
 
@@ -14,9 +14,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from toytls import events as ev
-from toytls.config import ClientConfig, ServerConfig
-from toytls.connection import Connection
-from toytls.pki import PKI
+from toytls.core.config import ClientConfig, ServerConfig
+from toytls.core.connection import Connection
+from toytls.pki.generate import PKI
 
 
 def der(certificate: x509.Certificate) -> bytes:
@@ -109,7 +109,7 @@ class ConnectionPair:
 def split_records(data: bytes) -> list[tuple[int, bytes]]:
     """Split wire bytes into ``(content_type, fragment)``.
 
-    The tests' own record parser, independent of :mod:`toytls.records`, so a
+    The tests' own record parser, independent of :mod:`toytls.core.records`, so a
     bug there cannot hide itself. Every byte must belong to a whole record.
     """
     records = []

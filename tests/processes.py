@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-TOYTLS = [sys.executable, "-m", "toytls.cli"]
+TOYTLS = [sys.executable, "-m", "toytls.cli.main"]
 ENV = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONUNBUFFERED": "1"}
 
 

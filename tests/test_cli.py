@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-TOYTLS = [sys.executable, "-m", "toytls.cli"]
+TOYTLS = [sys.executable, "-m", "toytls.cli.main"]
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -14,12 +14,12 @@ import pytest
 from helpers import ConnectionPair, client_config, der, failure, server_config, split_records
 
 from toytls import events as ev
-from toytls.connection import Connection
-from toytls.constants import MAX_SEQ, AlertDescription, AlertLevel, ContentType
-from toytls.errors import ToyTLSError
-from toytls.messages import Certificate, ClientHello, ClientKeyExchange, Finished, ServerHello
-from toytls.pki import PKI
-from toytls.protection import RecordSealer, record_nonce
+from toytls.core.connection import Connection
+from toytls.core.constants import MAX_SEQ, AlertDescription, AlertLevel, ContentType
+from toytls.core.errors import ToyTLSError
+from toytls.core.messages import Certificate, ClientHello, ClientKeyExchange, Finished, ServerHello
+from toytls.core.protection import RecordSealer, record_nonce
+from toytls.pki.generate import PKI
 
 
 def types(events: list[ev.Event]) -> list[type]:
@@ -658,7 +658,7 @@ def test_seq_exhaustion_on_the_writer_closes_the_connection(pki: PKI) -> None:
     """§3.4: "a side MUST close the connection rather than let seq wrap".
 
     The connection must end as for any other failure (module docstring of
-    toytls.connection): ``closed``, ``error`` set, every later call raising
+    toytls.core.connection): ``closed``, ``error`` set, every later call raising
     that same error.
     """
     pair, error = _exhausted_writer(pki)

@@ -34,14 +34,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from helpers import ConnectionPair, client_config, der, failure, server_config, split_records
 
 from toytls import events as ev
-from toytls.config import ServerConfig
-from toytls.connection import Connection
-from toytls.constants import AlertDescription as AD
-from toytls.constants import AlertLevel
-from toytls.errors import ToyTLSError
-from toytls.keyschedule import KeySchedule
-from toytls.pki import PKI, Issued, generate_key, make_leaf
-from toytls.tamper import swap_public_key, tamper_subject
+from toytls.attacker.tamper import swap_public_key, tamper_subject
+from toytls.core.config import ServerConfig
+from toytls.core.connection import Connection
+from toytls.core.constants import AlertDescription as AD
+from toytls.core.constants import AlertLevel
+from toytls.core.errors import ToyTLSError
+from toytls.core.keyschedule import KeySchedule
+from toytls.pki.generate import PKI, Issued, generate_key, make_leaf
 
 ALERT, HANDSHAKE, APP_DATA = 21, 22, 23
 CLIENT_HELLO, SERVER_HELLO, CERTIFICATE, CLIENT_KEY_EXCHANGE, FINISHED = 1, 2, 11, 16, 20

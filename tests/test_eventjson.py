@@ -9,9 +9,9 @@ import pytest
 from helpers import ConnectionPair, client_config, der, server_config
 
 from toytls import events as ev
-from toytls.eventjson import EVENT_TYPES, event_name, event_to_dict
-from toytls.pki import PKI
-from toytls.tamper import swap_public_key
+from toytls.attacker.tamper import swap_public_key
+from toytls.pki.generate import PKI
+from toytls.story.eventjson import EVENT_TYPES, event_name, event_to_dict
 
 Sided = list[tuple[str, ev.Event]]
 

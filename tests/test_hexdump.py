@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toytls import events as ev
-from toytls.constants import ContentType
-from toytls.hexdump import annotate_record, der_subject
-from toytls.pki import PKI
+from toytls.core.constants import ContentType
+from toytls.pki.generate import PKI
+from toytls.story.hexdump import annotate_record, der_subject
 
 ROW = re.compile(r"^([0-9a-f]{4})  ((?:[0-9a-f]{2} ?)+)")
 Traced = ev.RecordSent | ev.RecordReceived

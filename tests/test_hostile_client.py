@@ -66,16 +66,16 @@ from hostile import (
 from processes import Result, run
 
 import toytls
-from toytls.pki import (
+from toytls.attacker.tamper import swap_public_key, tamper_subject
+from toytls.pki.files import certificate_pem
+from toytls.pki.generate import (
     PKI,
     Issued,
-    certificate_pem,
     generate_key,
     make_intermediate_ca,
     make_leaf,
     make_root_ca,
 )
-from toytls.tamper import swap_public_key, tamper_subject
 
 MESSAGE = "hostile servers everywhere"
 CERT_REJECTED, PROTOCOL_FAILED = 3, 4

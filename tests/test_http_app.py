@@ -369,8 +369,8 @@ def test_chromium_renders_the_page_through_the_tunnel(
 
 
 def _plain_visit(request: object, earlier: int) -> Any:
-    from toytls.sessionpage import Visit
-    from toytls.wiretap import WireLog
+    from toytls.streams.wiretap import WireLog
+    from toytls.web.sessionpage import Visit
 
     return Visit(
         session=None,
@@ -398,7 +398,7 @@ async def test_a_silent_client_is_let_go_after_the_idle_timeout(
 ) -> None:
     """serve_http returns once no byte came for idle_timeout seconds — and
     not before: the control waits just under it and finds it still serving."""
-    from toytls.httpapp import serve_http
+    from toytls.web.httpapp import serve_http
 
     server_end, client_end = trio.testing.memory_stream_pair()
     finished_at: list[float] = []

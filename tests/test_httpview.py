@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toytls import httpview
-from toytls.httpview import MAX_FIRST_LINE, MAX_WAITING, HttpConversation, HttpSighting
+from toytls.web import httpview
+from toytls.web.httpview import MAX_FIRST_LINE, MAX_WAITING, HttpConversation, HttpSighting
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -532,6 +532,6 @@ def test_module_imports_only_h11_and_pure_standard_library() -> None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     }
     assert "print" not in calls
-    check = "import sys, toytls.httpview; print('trio' in sys.modules)"
+    check = "import sys, toytls.web.httpview; print('trio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

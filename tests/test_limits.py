@@ -30,7 +30,7 @@ import trio
 
 import toytls
 from toytls import events as ev
-from toytls.connection import Connection
+from toytls.core.connection import Connection
 
 
 def _load_script() -> ModuleType:

@@ -13,10 +13,10 @@ import pytest
 from helpers import client_config, der, server_config, wire_records
 
 from toytls import events as ev
-from toytls.connection import Connection
-from toytls.constants import AlertDescription, ContentType, HandshakeType
-from toytls.errors import DecodeError
-from toytls.messages import (
+from toytls.core.connection import Connection
+from toytls.core.constants import AlertDescription, ContentType, HandshakeType
+from toytls.core.errors import DecodeError
+from toytls.core.messages import (
     AnyMessage,
     Certificate,
     ClientHello,
@@ -30,8 +30,8 @@ from toytls.messages import (
     encode_message,
     parse_message,
 )
-from toytls.pki import PKI
-from toytls.records import encode_record
+from toytls.core.records import encode_record
+from toytls.pki.generate import PKI
 
 RANDOM = bytes(range(32))
 FAKE_DER = b"\x30\x82\x01\x00" + b"\xaa" * 256

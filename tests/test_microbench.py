@@ -14,10 +14,10 @@ import pytest
 from helpers import ConnectionPair
 
 from toytls import events as ev
-from toytls.constants import MAX_CIPHERTEXT, ContentType
-from toytls.pki import PKI
-from toytls.protection import RecordOpener, RecordSealer
-from toytls.records import RecordReader
+from toytls.core.constants import MAX_CIPHERTEXT, ContentType
+from toytls.core.protection import RecordOpener, RecordSealer
+from toytls.core.records import RecordReader
+from toytls.pki.generate import PKI
 
 KEY, IV = bytes(range(16)), bytes(range(12))
 SIZES = [1, 1024, 16384]

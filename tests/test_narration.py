@@ -17,11 +17,11 @@ import pytest
 from helpers import ConnectionPair, client_config, der, server_config
 
 from toytls import events as ev
-from toytls.constants import AlertDescription
-from toytls.errors import CertificateVerifyError, ToyTLSError
-from toytls.narration import Narrator, alert_meaning, describe, explain_error, short_hex
-from toytls.pki import PKI
-from toytls.tamper import swap_public_key, tamper_subject
+from toytls.attacker.tamper import swap_public_key, tamper_subject
+from toytls.core.constants import AlertDescription
+from toytls.core.errors import CertificateVerifyError, ToyTLSError
+from toytls.pki.generate import PKI
+from toytls.story.narration import Narrator, alert_meaning, describe, explain_error, short_hex
 
 STEP = re.compile(r"^\[(\d)/6\]")
 LINK_VERDICTS = ("→ T = S", "→ T ≠ S", "→ T cannot be recovered", "→ issuer unknown")
@@ -349,7 +349,7 @@ def test_one_proxy_narrator_follows_both_of_its_connections(pki: PKI) -> None:
 
 def test_no_trio_at_import() -> None:
     code = (
-        "import sys, toytls.narration, toytls.hexdump, toytls.eventjson; "
+        "import sys, toytls.story.narration, toytls.story.hexdump, toytls.story.eventjson; "
         "assert 'trio' not in sys.modules, 'trio imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -19,17 +19,17 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from toytls import events as ev
-from toytls.connection import Connection
-from toytls.constants import (
+from toytls.core.connection import Connection
+from toytls.core.constants import (
     MAX_CIPHERTEXT,
     MAX_PLAINTEXT,
     AlertDescription,
     ContentType,
     HandshakeType,
 )
-from toytls.errors import DecodeError, ToyTLSError
-from toytls.keyschedule import encrypt_secret
-from toytls.messages import (
+from toytls.core.errors import DecodeError, ToyTLSError
+from toytls.core.keyschedule import encrypt_secret
+from toytls.core.messages import (
     AnyMessage,
     Certificate,
     ClientHello,
@@ -43,8 +43,8 @@ from toytls.messages import (
     encode_message,
     parse_message,
 )
-from toytls.pki import PKI
-from toytls.records import RawRecord, RecordReader, encode_record
+from toytls.core.records import RawRecord, RecordReader, encode_record
+from toytls.pki.generate import PKI
 
 FUZZ = settings(max_examples=300, deadline=None)
 FUZZ_CONNECTION = settings(

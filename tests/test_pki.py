@@ -19,23 +19,26 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
-from toytls import pki as pkimod
-from toytls.pki import (
-    PKI,
+from toytls.core.certificates import describe_certificate, dns_names, fingerprint
+from toytls.pki.files import (
     PKI_FILES,
-    Issued,
     PEMError,
-    describe_certificate,
+    certificate_pem,
     ensure_pki,
-    fingerprint,
-    generate_key,
     load_pem_certificates,
     load_pem_private_key_rsa,
     load_pki,
+    private_key_pem,
+    write_pki,
+)
+from toytls.pki.generate import (
+    PKI,
+    Issued,
+    generate_key,
+    generate_pki,
     make_intermediate_ca,
     make_leaf,
     make_root_ca,
-    write_pki,
 )
 
 CA_FIELDS = ("root", "intermediate", "attacker_root")
@@ -141,7 +144,7 @@ def test_leaves_are_server_certificates(pki: PKI, field: str) -> None:
 
 def test_server_leaf_is_for_the_server_name(pki: PKI) -> None:
     assert pki.server_name == "localhost"
-    assert pkimod.dns_names(pki.server.certificate) == ["localhost"]
+    assert dns_names(pki.server.certificate) == ["localhost"]
     assert pki.chain == (pki.server.certificate, pki.intermediate.certificate)
 
 
@@ -149,9 +152,9 @@ def test_attacker_certificates(pki: PKI) -> None:
     attacker_public = pki.attacker_key.public_key()
     for cert in (pki.attacker_own_ca, pki.attacker_self_signed, pki.attacker_other_name):
         assert cert.public_key() == attacker_public
-    assert pkimod.dns_names(pki.attacker_own_ca) == ["localhost"]
-    assert pkimod.dns_names(pki.attacker_self_signed) == ["localhost"]
-    assert pkimod.dns_names(pki.attacker_other_name) == ["attacker.test"]
+    assert dns_names(pki.attacker_own_ca) == ["localhost"]
+    assert dns_names(pki.attacker_self_signed) == ["localhost"]
+    assert dns_names(pki.attacker_other_name) == ["attacker.test"]
     assert pki.attacker_own_ca.issuer == pki.attacker_root.certificate.subject
     assert pki.attacker_self_signed.issuer == pki.attacker_self_signed.subject
     assert pki.attacker_other_name.issuer == pki.intermediate.certificate.subject
@@ -224,7 +227,7 @@ def test_make_leaf_that_is_a_ca_for_clients(pki: PKI) -> None:
     assert ext(cert, x509.BasicConstraints).value.ca
     assert ext(cert, x509.KeyUsage).value.key_cert_sign
     assert list(ext(cert, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
-    assert pkimod.dns_names(cert) == ["a.test", "*.b.test"]
+    assert dns_names(cert) == ["a.test", "*.b.test"]
     assert cn(cert) == "a.test"
 
 
@@ -238,7 +241,7 @@ def test_make_leaf_for_a_name_too_long_for_a_common_name(pki: PKI) -> None:
     name = "a" * 63 + ".example.test"
     cert = make_leaf(pki.intermediate, [name], key=pki.server.key).certificate
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME) == []
-    assert pkimod.dns_names(cert) == [name]
+    assert dns_names(cert) == [name]
 
 
 def test_make_leaf_needs_a_name(pki: PKI) -> None:
@@ -250,7 +253,7 @@ def test_make_leaf_needs_a_name(pki: PKI) -> None:
 
 
 def test_load_pem_certificates_keeps_order(pki: PKI) -> None:
-    data = pkimod.certificate_pem(*pki.chain)
+    data = certificate_pem(*pki.chain)
     assert load_pem_certificates(data) == list(pki.chain)
 
 
@@ -262,7 +265,7 @@ def test_load_pem_certificates_rejects_garbage(data: bytes) -> None:
 
 
 def test_load_pem_private_key_round_trip(pki: PKI) -> None:
-    data = pkimod.private_key_pem(pki.server.key)
+    data = private_key_pem(pki.server.key)
     assert data.startswith(b"-----BEGIN PRIVATE KEY-----\n")  # PKCS#8, unencrypted
     key = load_pem_private_key_rsa(data)
     assert key.private_numbers() == pki.server.key.private_numbers()
@@ -284,7 +287,7 @@ def test_load_pem_private_key_rejects_encrypted_and_garbage(pki: PKI) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(b"secret"),
     )
-    for data in (encrypted, b"garbage", pkimod.certificate_pem(pki.root.certificate)):
+    for data in (encrypted, b"garbage", certificate_pem(pki.root.certificate)):
         with pytest.raises(PEMError, match="not an unencrypted PEM private key"):
             load_pem_private_key_rsa(data)
 
@@ -371,7 +374,7 @@ def test_write_pki_refuses_when_a_single_file_exists(pki: PKI, tmp_path: Path) -
 
 def test_write_pki_force_replaces(pki: PKI, tmp_path: Path) -> None:
     write_pki(pki, tmp_path)
-    other = pkimod.generate_pki("other.test")
+    other = generate_pki("other.test")
     write_pki(other, tmp_path, force=True)
     loaded = load_pki(tmp_path)
     assert loaded.server_name == "other.test"
@@ -397,7 +400,7 @@ def copy_pki(source: Path, target: Path) -> Path:
 
 def test_load_pki_rejects_a_wrong_chain(pki: PKI, pki_dir: Path, tmp_path: Path) -> None:
     directory = copy_pki(pki_dir, tmp_path / "copy")
-    (directory / "chain.pem").write_bytes(pkimod.certificate_pem(*reversed(pki.chain)))
+    (directory / "chain.pem").write_bytes(certificate_pem(*reversed(pki.chain)))
     with pytest.raises(PEMError, match=r"chain\.pem is not server\.pem followed by"):
         load_pki(directory)
 
@@ -406,7 +409,7 @@ def test_load_pki_rejects_a_key_of_another_certificate(
     pki: PKI, pki_dir: Path, tmp_path: Path
 ) -> None:
     directory = copy_pki(pki_dir, tmp_path / "copy")
-    (directory / "server.key").write_bytes(pkimod.private_key_pem(pki.attacker_key))
+    (directory / "server.key").write_bytes(private_key_pem(pki.attacker_key))
     with pytest.raises(PEMError, match=r"server\.key is not the key of .*server\.pem"):
         load_pki(directory)
 

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
-from toytls.constants import (
+from toytls.core.constants import (
     MAX_CIPHERTEXT,
     MAX_PLAINTEXT,
     AlertDescription,
     ContentType,
 )
-from toytls.errors import ToyTLSError
-from toytls.records import RawRecord, RecordReader, check_header, encode_record
+from toytls.core.errors import ToyTLSError
+from toytls.core.records import RawRecord, RecordReader, check_header, encode_record
 
 HANDSHAKE = ContentType.HANDSHAKE
 ALERT = ContentType.ALERT

@@ -16,7 +16,7 @@ import pytest
 import trio
 
 import toytls
-from toytls.splice import CHUNK, abort, splice
+from toytls.streams.splice import CHUNK, abort, splice
 
 MIB = 1024 * 1024
 

@@ -9,7 +9,7 @@ the peer's write keys from the ``KeysDerived`` schedule at the right
 sequence number; the message the victim expects is the real peer's next
 record, so that even a Finished checks out.
 
-The outcome must be what ``toytls/state.py`` allows: the expected message
+The outcome must be what ``toytls/core/state.py`` allows: the expected message
 moves to the next state of ``TRANSITIONS``; a record type outside
 ``ACCEPTED_CONTENT`` or any other message ends with ``ConnectionFailed``
 carrying ``unexpected_message`` (``decode_error`` for an empty handshake
@@ -29,11 +29,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toytls import events as ev
-from toytls.connection import Connection
-from toytls.constants import AlertDescription, AlertLevel, ContentType, HandshakeType
-from toytls.errors import ToyTLSError
-from toytls.keyschedule import KeySchedule
-from toytls.messages import (
+from toytls.core.connection import Connection
+from toytls.core.constants import AlertDescription, AlertLevel, ContentType, HandshakeType
+from toytls.core.errors import ToyTLSError
+from toytls.core.keyschedule import KeySchedule
+from toytls.core.messages import (
     AnyMessage,
     Certificate,
     ClientHello,
@@ -43,10 +43,10 @@ from toytls.messages import (
     UnknownMessage,
     encode_message,
 )
-from toytls.pki import PKI
-from toytls.protection import RecordSealer
-from toytls.records import encode_record
-from toytls.state import ACCEPTED_CONTENT, TABLE, TRANSITIONS, Role, State
+from toytls.core.protection import RecordSealer
+from toytls.core.records import encode_record
+from toytls.core.state import ACCEPTED_CONTENT, TABLE, TRANSITIONS, Role, State
+from toytls.pki.generate import PKI
 
 C, S = Role.CLIENT, Role.SERVER
 
@@ -328,7 +328,7 @@ def check_outcome(
 
 
 def test_table_is_the_spec_flow() -> None:
-    # §2's flow, written out independently of toytls/state.py.
+    # §2's flow, written out independently of toytls/core/state.py.
     assert TRANSITIONS == {
         (S, State.WAIT_CLIENT_HELLO): (HandshakeType.CLIENT_HELLO, State.WAIT_CLIENT_KEY_EXCHANGE),
         (C, State.WAIT_SERVER_HELLO): (HandshakeType.SERVER_HELLO, State.WAIT_CERTIFICATE),

@@ -15,7 +15,7 @@ from helpers import der
 
 import toytls
 from toytls import events as ev
-from toytls.pki import PKI
+from toytls.pki.generate import PKI
 
 StreamPair = tuple[toytls.ToyTLSStream, toytls.ToyTLSStream]
 

@@ -137,7 +137,7 @@ def check_cell(mode: str, kind: str, result: Result, proxy_events: list[dict[str
 
 
 def _fingerprint(secret_hex: str) -> str:
-    from toytls.keyschedule import session_key_fingerprint
+    from toytls.core.keyschedule import session_key_fingerprint
 
     return session_key_fingerprint(bytes.fromhex(secret_hex))
 

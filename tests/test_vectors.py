@@ -20,13 +20,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from toytls import events as ev
-from toytls.config import ClientConfig, ServerConfig
-from toytls.connection import Connection
-from toytls.errors import ToyTLSError
-from toytls.keyschedule import decrypt_secret, derive_schedule, finished_verify_data
-from toytls.pki import load_pem_certificates
-from toytls.protection import RecordOpener, RecordSealer, record_nonce
-from toytls.records import RecordReader
+from toytls.core.config import ClientConfig, ServerConfig
+from toytls.core.connection import Connection
+from toytls.core.errors import ToyTLSError
+from toytls.core.keyschedule import decrypt_secret, derive_schedule, finished_verify_data
+from toytls.core.protection import RecordOpener, RecordSealer, record_nonce
+from toytls.core.records import RecordReader
+from toytls.pki.files import load_pem_certificates
 
 VECTORS = Path(__file__).parent / "vectors"
 HANDSHAKE = json.loads((VECTORS / "handshake.json").read_text())

@@ -9,7 +9,7 @@ The public API mirrors :mod:`ssl` and :class:`trio.SSLStream`::
 
 The sans-I/O core (:class:`toytls.Connection` and the modules it uses) does
 no I/O and imports no trio; the stream and helpers put it on trio. Names are
-loaded on first use, so ``import toytls.connection`` stays free of trio and
+loaded on first use, so ``import toytls.core.connection`` stays free of trio and
 the command line starts fast.
 """
 
@@ -22,27 +22,27 @@ __version__ = "0.1.0"
 
 #: public name -> the module that defines it
 _EXPORTS = {
-    "ClientConfig": "config",
-    "ServerConfig": "config",
-    "Connection": "connection",
-    "AlertDescription": "constants",
-    "AlertLevel": "constants",
-    "ContentType": "constants",
-    "HandshakeType": "constants",
-    "Context": "context",
-    "create_default_context": "context",
-    "create_server_context": "context",
-    "CertificateVerifyError": "errors",
-    "DecodeError": "errors",
-    "ToyTLSError": "errors",
-    "SessionInfo": "events",
-    "ToyTLSListener": "highlevel",
-    "open_toytls_over_tcp_listeners": "highlevel",
-    "open_toytls_over_tcp_stream": "highlevel",
-    "serve_toytls_over_tcp": "highlevel",
-    "NeedHandshakeError": "stream",
-    "ToyTLSInsecureWarning": "stream",
-    "ToyTLSStream": "stream",
+    "ClientConfig": "core.config",
+    "ServerConfig": "core.config",
+    "Connection": "core.connection",
+    "AlertDescription": "core.constants",
+    "AlertLevel": "core.constants",
+    "ContentType": "core.constants",
+    "HandshakeType": "core.constants",
+    "Context": "streams.context",
+    "create_default_context": "streams.context",
+    "create_server_context": "streams.context",
+    "CertificateVerifyError": "core.errors",
+    "DecodeError": "core.errors",
+    "ToyTLSError": "core.errors",
+    "SessionInfo": "core.events",
+    "ToyTLSListener": "streams.tcp",
+    "open_toytls_over_tcp_listeners": "streams.tcp",
+    "open_toytls_over_tcp_stream": "streams.tcp",
+    "serve_toytls_over_tcp": "streams.tcp",
+    "NeedHandshakeError": "streams.stream",
+    "ToyTLSInsecureWarning": "streams.stream",
+    "ToyTLSStream": "streams.stream",
 }
 
 __all__ = [
@@ -84,16 +84,16 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .config import ClientConfig, ServerConfig
-    from .connection import Connection
-    from .constants import AlertDescription, AlertLevel, ContentType, HandshakeType
-    from .context import Context, create_default_context, create_server_context
-    from .errors import CertificateVerifyError, DecodeError, ToyTLSError
-    from .events import SessionInfo
-    from .highlevel import (
+    from .core.config import ClientConfig, ServerConfig
+    from .core.connection import Connection
+    from .core.constants import AlertDescription, AlertLevel, ContentType, HandshakeType
+    from .core.errors import CertificateVerifyError, DecodeError, ToyTLSError
+    from .core.events import SessionInfo
+    from .streams.context import Context, create_default_context, create_server_context
+    from .streams.stream import NeedHandshakeError, ToyTLSInsecureWarning, ToyTLSStream
+    from .streams.tcp import (
         ToyTLSListener,
         open_toytls_over_tcp_listeners,
         open_toytls_over_tcp_stream,
         serve_toytls_over_tcp,
     )
-    from .stream import NeedHandshakeError, ToyTLSInsecureWarning, ToyTLSStream

@@ -18,7 +18,7 @@ from loadruns.common import (
     living_tasks,
     serving,
 )
-from toytls.connection import Connection
+from toytls.core.connection import Connection
 
 # ---------------------------------------------------------------- slowloris
 

@@ -1,0 +1,258 @@
+"""``toytls client``: connect, check the certificate, talk — narrated.
+
+With ``--message`` it sends one text, prints the reply and closes cleanly;
+without, it sends each line typed on stdin and prints what comes back.
+Every failure ends with one line that says why, and an exit status that
+tells a refused certificate from a broken connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Awaitable, Callable
+
+import trio
+
+from ..core import events as ev
+from ..core.errors import CertificateVerifyError, ToyTLSError
+from ..story.narration import explain_error
+from ..streams.context import Context, create_default_context
+from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
+from .common import (
+    EXIT_CERTIFICATE_REJECTED,
+    EXIT_CONNECTION_FAILED,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    until_interrupted,
+    usage_error_text,
+)
+from .console import Console, parse_address
+
+
+class Failed(Exception):
+    """Ends the session with an exit status and a one-line reason."""
+
+    def __init__(self, status: int, reason: str, alert: str | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.alert = alert
+
+
+def build_context(args: argparse.Namespace) -> Context:
+    """The client context from the flags.
+
+    Raises:
+        FileNotFoundError: The CA file or a --trust file is missing.
+        ValueError: A file holds no readable certificate.
+    """
+    if args.insecure:
+        context = create_default_context()
+        context.verify = False
+        return context
+    for path in (args.cafile, *args.trust):
+        if not path.exists():
+            hint = " — run `toytls certs` first" if path == args.cafile else ""
+            raise FileNotFoundError(f"{path} not found{hint}")
+    context = create_default_context(cafile=args.cafile)
+    for extra in args.trust:
+        context.load_verify_locations(cafile=extra)
+    return context
+
+
+def failure_of(exc: BaseException, console: Console) -> Failed:
+    cause = exc.__cause__
+    if isinstance(cause, CertificateVerifyError):
+        return Failed(
+            EXIT_CERTIFICATE_REJECTED,
+            f"certificate rejected ({cause.alert_name}): {cause.reason}",
+            cause.alert_name,
+        )
+    if isinstance(cause, ToyTLSError):
+        return Failed(EXIT_CONNECTION_FAILED, explain_error(cause, console.lang), cause.alert_name)
+    return Failed(EXIT_CONNECTION_FAILED, f"connection failed: {cause or exc}")
+
+
+async def _read_all(stream: trio.abc.Stream) -> bytes:
+    reply = b""
+    while chunk := await stream.receive_some():
+        reply += chunk
+    return reply
+
+
+async def _one_message(stream: trio.abc.HalfCloseableStream, text: str, console: Console) -> None:
+    await stream.send_all(text.encode())
+    # close_notify says "that was all": the echo server answers and closes.
+    await stream.send_eof()
+    reply = (await _read_all(stream)).decode("utf-8", errors="replace")
+    console.line(f"reply: {reply}", style="bold")
+    console.record("reply", text=reply)
+
+
+async def _http(
+    stream: trio.abc.HalfCloseableStream, args: argparse.Namespace, console: Console
+) -> None:
+    """One HTTP request: the head on the console, the body on stdout."""
+    from .. import __version__
+    from ..web.httpclient import HttpError, HttpResponse, http_request
+
+    method, target = args.http
+    body_out = sys.stdout.buffer
+    last_byte = b"\n"
+
+    def on_body(data: bytes) -> None:
+        nonlocal last_byte
+        if not console.json_mode and data:
+            body_out.write(data)
+            last_byte = data[-1:]
+
+    def on_head(response: HttpResponse) -> None:
+        console.line(f"< {response.status_line}", style="bold")
+        for name, value in response.headers:
+            console.line(f"< {name}: {value}")
+
+    host = args.server_name
+    console.line(f"> {method} {target} HTTP/1.1 (Host: {host})", style="cyan")
+    try:
+        response = await http_request(
+            stream,
+            method=method,
+            target=target,
+            host=host,
+            on_head=on_head,
+            on_body=on_body,
+            user_agent=f"toytls/{__version__}",
+        )
+    except HttpError as exc:
+        raise Failed(EXIT_CONNECTION_FAILED, str(exc)) from None
+    finally:
+        body_out.flush()
+    if last_byte != b"\n":
+        print(file=sys.stdout, flush=True)  # what follows starts on a new line
+    console.record(
+        "http_response",
+        status=response.status,
+        reason=response.reason,
+        headers=response.headers,
+        body_bytes=response.body_size,
+    )
+    if response.status >= 400:
+        raise Failed(EXIT_FAILED, f"the server answered {response.status_line}")
+
+
+async def _interactive(stream: trio.abc.HalfCloseableStream, console: Console) -> None:
+    broken: list[trio.BrokenResourceError] = []
+
+    async def printer() -> None:
+        while data := await stream.receive_some():
+            text = data.decode("utf-8", errors="replace").rstrip("\n")
+            console.line(f"server: {text}", style="bold")
+            console.record("received", text=text)
+        console.line("the server closed the connection")
+
+    async def typist() -> None:
+        console.line("type lines to send; Ctrl-D to finish")
+        while line := await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True):
+            await stream.send_all(line.encode())
+        await stream.send_eof()
+        await trio.sleep_forever()  # the printer ends the session
+
+    async def guarded(task: Callable[[], Awaitable[None]], scope: trio.CancelScope) -> None:
+        # Either side ending ends the session; a broken stream is reported
+        # once, outside the nursery, so it is not wrapped in a group.
+        try:
+            await task()
+        except trio.BrokenResourceError as exc:
+            broken.append(exc)
+        scope.cancel()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(guarded, printer, nursery.cancel_scope)
+        nursery.start_soon(guarded, typist, nursery.cancel_scope)
+    if broken:
+        raise broken[0]
+
+
+async def session(args: argparse.Namespace, console: Console, context: Context | None) -> None:
+    """Connect, handshake and talk.
+
+    Raises:
+        Failed: With the exit status and the reason.
+    """
+    host, port = parse_address(args.connect, what="--connect")
+    try:
+        tcp = await trio.open_tcp_stream(host, port)
+    except OSError as exc:
+        raise Failed(
+            EXIT_CONNECTION_FAILED, f"cannot connect to {host}:{port}: {exc.strerror or exc}"
+        ) from None
+    stream: trio.abc.HalfCloseableStream = tcp
+    if context is not None:
+
+        def on_event(event: ev.Event) -> None:
+            console.event(event, side="client")
+
+        stream = ToyTLSStream(
+            tcp, context, server_hostname=args.server_name, event_handler=on_event
+        )
+    try:
+        async with stream:
+            if isinstance(stream, ToyTLSStream):
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", ToyTLSInsecureWarning)
+                    await stream.do_handshake()
+                for warning in caught:
+                    console.warn(str(warning.message))
+            if args.http is not None:
+                await _http(stream, args, console)
+            elif args.message is not None:
+                await _one_message(stream, args.message, console)
+            else:
+                await _interactive(stream, console)
+    except trio.BrokenResourceError as exc:
+        raise failure_of(exc, console) from None
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """The ``toytls client`` command."""
+    try:
+        parse_address(args.connect, what="--connect")
+        if args.http is not None:
+            from ..web.httpclient import make_request
+
+            make_request(args.http[0], args.http[1], args.server_name)
+        context = None if args.plaintext else build_context(args)
+        if context is not None:
+            context.client_config(args.server_name)  # checks the name now
+    except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
+        console.error(usage_error_text(exc))
+        return EXIT_USAGE
+    if args.insecure:
+        console.warn(
+            "--insecure: the server's certificate will NOT be checked. Anyone between "
+            "you and the server can pose as it, read and change everything."
+        )
+    if args.plaintext:
+        console.warn("--plaintext: no encryption at all; everything is readable on the wire")
+    try:
+        interrupted = trio.run(until_interrupted, session, args, console, context)
+    except Failed as failure:
+        console.error(failure.reason)
+        console.record(
+            "result",
+            status="failed",
+            exit=failure.status,
+            reason=failure.reason,
+            alert=failure.alert,
+        )
+        return failure.status
+    if interrupted:
+        console.error("interrupted")
+        console.record("result", status="interrupted", exit=EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
+    console.record("result", status="ok", exit=EXIT_OK)
+    return EXIT_OK

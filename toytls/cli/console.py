@@ -1,0 +1,180 @@
+"""Terminal output for the commands: narration, logs, JSON lines, colour.
+
+Part of the command-line layer (it prints). Each command makes one
+:class:`Console` from its flags and sends it text and events; the console
+decides how they look: narrated text at the chosen level and language,
+annotated hex dumps, or one JSON object per line for tests and tools.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from ..core import events as ev
+from ..story.eventjson import event_to_dict
+from ..story.hexdump import annotate_record
+from ..story.narration import Narrator
+
+_STYLES = {
+    "bold": "1",
+    "dim": "2",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "blue": "34",
+    "magenta": "35",
+    "cyan": "36",
+}
+
+
+def parse_address(text: str, *, what: str) -> tuple[str, int]:
+    """Split ``HOST:PORT`` (``[v6]:PORT`` too).
+
+    Raises:
+        ValueError: With a message that names ``what`` and the bad text.
+    """
+    host, sep, port_text = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(
+            f"{what} must look like HOST:PORT (for example 127.0.0.1:4433), not {text!r}"
+        )
+    return host, int(port_text)
+
+
+class Console:
+    """Where a command's output goes.
+
+    Args:
+        json_mode: One JSON object per line on stdout instead of text.
+        color: ANSI colours (only when stdout is a terminal and not disabled).
+        lang: "en" or "zh" for narration.
+        level: Narration level (0 outcomes only, 1 the six steps, 2 fields,
+            3 every record).
+        hexdump: Show every record byte by byte.
+        timestamps: Start every text line with the time (server and proxy
+            logs).
+        out: The stream for normal output.
+        err: The stream for warnings and errors.
+        sink: In JSON mode, hand each object to this callable instead of
+            printing it (the demo collects the server's and proxy's events).
+    """
+
+    def __init__(
+        self,
+        *,
+        json_mode: bool = False,
+        color: bool = False,
+        lang: str = "en",
+        level: int = 1,
+        hexdump: bool = False,
+        timestamps: bool = False,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        sink: Callable[[dict[str, object]], None] | None = None,
+    ) -> None:
+        self.json_mode = json_mode
+        self.color = color
+        self.lang = lang
+        self.level = level
+        self.hexdump = hexdump
+        self.timestamps = timestamps
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.sink = sink
+        self._narrators: dict[str, Narrator] = {}
+
+    def forget(self, prefix: str) -> None:
+        """Drop the narration state of a connection that ended."""
+        for key in [k for k in self._narrators if k.endswith(f" {prefix}")]:
+            del self._narrators[key]
+
+    @property
+    def wants_events(self) -> bool:
+        """Whether streams should report their events to this console."""
+        return self.json_mode or self.hexdump or self.level >= 1
+
+    def _paint(self, text: str, style: str | None) -> str:
+        if not self.color or style is None:
+            return text
+        codes = ";".join(_STYLES[s] for s in style.split())
+        return f"\033[{codes}m{text}\033[0m"
+
+    def _stamp(self) -> str:
+        now = datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3]
+        return self._paint(f"[{now}] ", "dim")
+
+    def line(self, text: str, *, style: str | None = None, prefix: str = "") -> None:
+        """Print one line of text (nothing in JSON mode)."""
+        if self.json_mode:
+            return
+        stamp = self._stamp() if self.timestamps else ""
+        print(f"{stamp}{prefix}{self._paint(text, style)}", file=self.out, flush=True)
+
+    def record(self, kind: str, **fields: object) -> None:
+        """Print one JSON object (JSON mode only) with a time and ``event``."""
+        if not self.json_mode:
+            return
+        self._emit_json({"time": _now_iso(), "event": kind, **fields})
+
+    def _emit_json(self, obj: dict[str, object]) -> None:
+        if self.sink is not None:
+            self.sink(obj)
+        else:
+            print(json.dumps(obj, ensure_ascii=False), file=self.out, flush=True)
+
+    def warn(self, text: str) -> None:
+        """A warning for people, on stderr, always shown (also in JSON mode)."""
+        print(self._paint(f"WARNING: {text}", "bold yellow"), file=self.err, flush=True)
+
+    def error(self, text: str) -> None:
+        """A one-line error on stderr."""
+        print(self._paint(f"toytls: {text}", "bold red"), file=self.err, flush=True)
+
+    def event(self, event: ev.Event, *, side: str, prefix: str = "", role: str = "client") -> None:
+        """Show one connection event at the console's level.
+
+        Args:
+            event: The event.
+            side: Who saw it, for JSON ("client", "server", "proxy-client", …).
+            prefix: Put before each text line (a connection number, say).
+            role: Whose narration to use ("client", "server" or "proxy").
+        """
+        if self.json_mode:
+            self._emit_json({"time": _now_iso(), **event_to_dict(event, side=side)})
+            return
+        # One narrator per connection: it remembers where that connection is.
+        key = f"{role} {prefix}"
+        narrator = self._narrators.get(key)
+        if narrator is None:
+            narrator = self._narrators[key] = Narrator(lang=self.lang, level=self.level, role=role)
+        for text in narrator.describe(event):
+            self.line(text, style=_style_of(event), prefix=prefix)
+        if self.hexdump and isinstance(event, ev.RecordSent | ev.RecordReceived):
+            arrow = "→" if isinstance(event, ev.RecordSent) else "←"
+            self.line(f"{arrow} record", style="dim", prefix=prefix)
+            for text in annotate_record(
+                event.record,
+                plaintext=event.plaintext if event.seq is not None else None,
+                seq=event.seq,
+                nonce=event.nonce,
+            ):
+                self.line(text, prefix=prefix + "    ")
+
+
+def _style_of(event: ev.Event) -> str | None:
+    if isinstance(event, ev.ConnectionFailed | ev.AlertSent | ev.AlertReceived):
+        return "bold red"
+    if isinstance(event, ev.VerificationSkipped):
+        return "bold yellow"
+    if isinstance(event, ev.HandshakeComplete | ev.ChainVerified):
+        return "green"
+    return None
+
+
+def _now_iso() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")

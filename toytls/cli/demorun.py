@@ -1,0 +1,418 @@
+"""``toytls demo``: the article's story of HTTPS, run for real on loopback.
+
+Each scenario starts the real server and the real attacker proxy (the same
+code as ``toytls server`` and ``toytls proxy``) as tasks listening on
+127.0.0.1 at free ports, connects a real client, and compares what happened
+with what the article predicts. Everything a scenario starts lives in its
+own nursery, so it is gone when the scenario ends — or when Ctrl-C cancels
+the run.
+
+Output goes through the ``write`` callable given to :func:`run_demo`; only
+the command line prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import tempfile
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import trio
+
+from ..attacker.modes import Mode
+from ..core import events as ev
+from ..core.errors import CertificateVerifyError, ToyTLSError
+from ..pki.files import ensure_pki, load_attacker_kit
+from ..pki.generate import PKI
+from ..story.demo_texts import DATA_ATTACKS, HAPPENED, LETTER, LINES, TITLES
+from ..story.lessons import asymmetric_only, rsa_versus_aes, symmetric_only
+from ..story.narration import Narrator, short_hex
+from ..streams.context import Context, create_default_context
+from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
+from . import proxy as proxy_command
+from . import server as server_command
+from .console import Console
+
+#: Writes one line; ``highlight`` marks the one sentence that matters.
+Write = Callable[[str, bool], None]
+
+
+VERIFYING, INSECURE, ROGUE_ROOT = "verifying", "insecure", "trusts the attacker's root"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScenarioResult:
+    """One row of the final table."""
+
+    number: int
+    title: str
+    predicted: str
+    happened: str
+    as_predicted: bool
+
+
+@dataclass
+class _ClientRun:
+    reply: bytes | None = None
+    error: BaseException | None = None
+    events: list[ev.Event] = field(default_factory=list)
+
+    @property
+    def links(self) -> list[ev.CertificateChecked]:
+        return [e for e in self.events if isinstance(e, ev.CertificateChecked)]
+
+
+class Stage:
+    """What every scenario needs: the PKI, the words, and real components."""
+
+    def __init__(self, pki_dir: Path, pki: PKI, lang: str, write: Write) -> None:
+        self.pki_dir = pki_dir
+        self.pki = pki
+        self.lang = lang
+        self._write = write
+
+    def say(self, line: str, *, highlight: bool = False, **fields: object) -> None:
+        """One narrated line: ``line`` names it in :data:`toytls.story.demo_texts.LINES`."""
+        self._write("  " + LINES[self.lang][line].format(**fields), highlight)
+
+    @property
+    def letter(self) -> str:
+        """The article's love letter, in the demo's language."""
+        return LETTER[self.lang][0]
+
+    def happened(self, note: str, **fields: object) -> str:
+        """A "what happened" note for the table, in the demo's language."""
+        return HAPPENED[self.lang][note].format(**fields)
+
+    def narrate(self, text: str) -> None:
+        """A line of the connection's own narration, as it is."""
+        self._write("  " + text, False)
+
+    async def server(self, nursery: trio.Nursery, *, plaintext: bool = False) -> int:
+        """Start the echo server (``toytls server``) on a free port."""
+        args = argparse.Namespace(
+            accept="127.0.0.1:0",
+            app="echo",
+            forward=None,
+            cert_chain=self.pki_dir / "chain.pem",
+            key=self.pki_dir / "server.key",
+            handshake_timeout=10.0,
+        )
+        context = None if plaintext else server_command.build_context(args)
+        console = Console(json_mode=True, sink=lambda _: None)
+        port: int = await nursery.start(
+            functools.partial(server_command.serve, args, console, context)
+        )
+        return port
+
+    async def proxy(
+        self, nursery: trio.Nursery, mode: str, upstream: int, *, rewrite: tuple[str, ...] = ()
+    ) -> tuple[int, list[dict[str, object]]]:
+        """Start the attacker (``toytls proxy``); returns its port and its events."""
+        args = argparse.Namespace(
+            mode=mode,
+            listen="127.0.0.1:0",
+            upstream=f"127.0.0.1:{upstream}",
+            rewrite=list(rewrite),
+        )
+        kit = load_attacker_kit(self.pki_dir) if Mode(mode).is_man_in_the_middle else None
+        records: list[dict[str, object]] = []
+        console = Console(json_mode=True, sink=records.append)
+        port: int = await nursery.start(functools.partial(proxy_command.serve, args, console, kit))
+        return port, records
+
+    def client_context(self, kind: str) -> Context:
+        context = create_default_context(cafile=self.pki_dir / "root.pem")
+        if kind == INSECURE:
+            context.verify = False
+        if kind == ROGUE_ROOT:
+            context.load_verify_locations(cafile=self.pki_dir / "attacker-root.pem")
+        return context
+
+    async def client(
+        self, port: int, *, kind: str = VERIFYING, plaintext: bool = False
+    ) -> _ClientRun:
+        """Send the letter, close_notify, and read the reply to the end."""
+        run = _ClientRun()
+        tcp = await trio.open_tcp_stream("127.0.0.1", port)
+        stream: trio.abc.HalfCloseableStream = tcp
+        if not plaintext:
+            stream = ToyTLSStream(
+                tcp,
+                self.client_context(kind),
+                server_hostname=self.pki.server_name,
+                event_handler=run.events.append,
+            )
+        try:
+            async with stream:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ToyTLSInsecureWarning)  # the demo says it
+                    await stream.send_all(self.letter.encode())
+                await stream.send_eof()
+                reply = b""
+                while chunk := await stream.receive_some():
+                    reply += chunk
+                run.reply = reply
+        except trio.BrokenResourceError as exc:
+            run.error = exc.__cause__ or exc
+        await trio.sleep(0.02)  # let the server and proxy log their side
+        return run
+
+
+Scenario = Callable[[Stage], Awaitable[tuple[str, bool]]]
+
+
+def _found(records: list[dict[str, object]], event: str) -> list[dict[str, object]]:
+    return [r for r in records if r.get("event") == event]
+
+
+async def plain_http(stage: Stage) -> tuple[str, bool]:
+    letter, old, new = LETTER[stage.lang]
+    stage.say("plain_setup")
+    async with trio.open_nursery() as nursery:
+        server = await stage.server(nursery, plaintext=True)
+        proxy, records = await stage.proxy(nursery, "watch", server)
+        await stage.client(proxy, plaintext=True)
+        seen = [str(r["text"]) for r in _found(records, "plaintext")]
+        if seen:
+            stage.say("plain_seen", text=seen[0], highlight=True)
+        stage.say("plain_rewrite", old=old, new=new)
+        proxy2, _ = await stage.proxy(nursery, "watch", server, rewrite=(f"{old}={new}",))
+        changed = await stage.client(proxy2, plaintext=True)
+        reply = (changed.reply or b"").decode()
+        stage.say("plain_changed", text=reply, highlight=True)
+        nursery.cancel_scope.cancel()
+    ok = letter in seen and reply == letter.replace(old, new)
+    return stage.happened("plain", old=old, new=new), ok
+
+
+async def symmetric(stage: Stage) -> tuple[str, bool]:
+    stage.say("sym_setup")
+    lesson = symmetric_only(stage.letter.encode())
+    stage.say("sym_key", key=lesson.key.hex())
+    stage.say("sym_read", text=lesson.read_by_eavesdropper.decode(), highlight=True)
+    return stage.happened("sym"), lesson.read_by_eavesdropper == stage.letter.encode()
+
+
+async def asymmetric(stage: Stage) -> tuple[str, bool]:
+    stage.say("asym_setup")
+    reply = stage.letter.encode()
+    lesson = await trio.to_thread.run_sync(asymmetric_only, reply, stage.pki.server.key)
+    stage.say("asym_read", text=lesson.read_with_public_key.decode(), highlight=True)
+    return stage.happened("asym"), lesson.read_with_public_key == reply
+
+
+async def speed(stage: Stage) -> tuple[str, bool]:
+    lesson = await trio.to_thread.run_sync(
+        rsa_versus_aes, stage.letter.encode(), stage.pki.server.key
+    )
+    stage.say(
+        "speed", size=lesson.message_bytes, rsa=lesson.rsa_microseconds, aes=lesson.aes_microseconds
+    )
+    stage.say("speed_ratio", ratio=lesson.ratio, highlight=True)
+    return stage.happened("speed", ratio=lesson.ratio), lesson.ratio > 5
+
+
+async def _attack(stage: Stage, mode: str, kind: str) -> tuple[_ClientRun, list[dict[str, object]]]:
+    async with trio.open_nursery() as nursery:
+        server = await stage.server(nursery)
+        proxy, records = await stage.proxy(nursery, mode, server)
+        run = await stage.client(proxy, kind=kind)
+        nursery.cancel_scope.cancel()
+    return run, records
+
+
+def _stolen(stage: Stage, run: _ClientRun, records: list[dict[str, object]]) -> tuple[str, bool]:
+    success = _found(records, "attack_succeeded")
+    texts = [str(r["text"]) for r in _found(records, "stolen")]
+    if success:
+        stage.say("stolen_key", key=str(success[0]["secret"]))
+    if texts:
+        stage.say("stolen_text", text=texts[0], highlight=True)
+    ok = bool(success) and stage.letter in texts and run.reply == stage.letter.encode()
+    if ok:
+        stage.say("unnoticed")
+        return stage.happened("stolen"), True
+    return stage.happened("not_stolen", why=run.error), False
+
+
+def _rejected(
+    stage: Stage, run: _ClientRun, records: list[dict[str, object]], alert: str, show_digests: bool
+) -> tuple[str, bool]:
+    error = run.error
+    if show_digests:
+        for event in run.links:
+            if not event.link.signature_valid:
+                t = short_hex(event.link.digest_t or b"", 8) if event.link.digest_t else "—"
+                stage.say("digests", s=short_hex(event.link.digest_s, 8), t=t)
+    if not isinstance(error, CertificateVerifyError):
+        return stage.happened("not_rejected", why=error), False
+    stage.say("rejected", alert=error.alert_name, reason=error.reason, highlight=True)
+    failed = _found(records, "attack_failed")
+    no_key = all(r.get("client_key_exchange_seen") is not True for r in failed)
+    if no_key:
+        stage.say("no_key_sent")
+    return f"{error.alert_name}: {error.reason}", error.alert_name == alert and no_key
+
+
+async def swap_key_unchecked(stage: Stage) -> tuple[str, bool]:
+    stage.say("swap_setup")
+    stage.say("no_check")
+    return _stolen(stage, *await _attack(stage, "swap-key", INSECURE))
+
+
+async def swap_key_checked(stage: Stage) -> tuple[str, bool]:
+    stage.say("swap_setup")
+    stage.say("check")
+    run, records = await _attack(stage, "swap-key", VERIFYING)
+    return _rejected(stage, run, records, "bad_certificate", show_digests=True)
+
+
+async def tampered(stage: Stage) -> tuple[str, bool]:
+    stage.say("tamper_setup")
+    run, records = await _attack(stage, "tamper-cert", VERIFYING)
+    return _rejected(stage, run, records, "bad_certificate", show_digests=True)
+
+
+async def chain_of_trust(stage: Stage) -> tuple[str, bool]:
+    stage.say("chain_setup")
+    async with trio.open_nursery() as nursery:
+        run = await stage.client(await stage.server(nursery))
+        nursery.cancel_scope.cancel()
+    for event in reversed(run.links):
+        link = event.link
+        stage.say(
+            "chain_link",
+            subject=link.subject,
+            issuer=link.issuer,
+            ok="✓" if link.signature_valid and link.digest_t == link.digest_s else "✗",
+        )
+    ok = run.reply == stage.letter.encode() and len(run.links) == 3
+    ok = ok and all(e.link.signature_valid for e in run.links)
+    if ok:
+        stage.say("chain_ok", highlight=True)
+    return stage.happened("chain"), ok
+
+
+async def swap_cert(stage: Stage) -> tuple[str, bool]:
+    stage.say("swapcert_setup")
+    run, records = await _attack(stage, "swap-cert", VERIFYING)
+    summary, ok = _rejected(stage, run, records, "bad_certificate", show_digests=False)
+    return summary, ok and "attacker.test" in summary
+
+
+async def own_ca(stage: Stage) -> tuple[str, bool]:
+    stage.say("ownca_setup")
+    run, records = await _attack(stage, "own-ca", VERIFYING)
+    return _rejected(stage, run, records, "unknown_ca", show_digests=False)
+
+
+async def rogue_root(stage: Stage) -> tuple[str, bool]:
+    stage.say("rogue_setup")
+    return _stolen(stage, *await _attack(stage, "own-ca", ROGUE_ROOT))
+
+
+async def data_attacks(stage: Stage) -> tuple[str, bool]:
+    stage.say("data_setup")
+    outcomes = []
+    for mode, expected in (
+        ("flip", "bad_record_mac"),
+        ("replay", "bad_record_mac"),
+        ("truncate", None),
+    ):
+        run, _ = await _attack(stage, mode, VERIFYING)
+        error = run.error
+        detected = isinstance(error, ToyTLSError) and error.alert_name == expected
+        if expected is None:
+            detected = detected and "truncation" in str(error)
+        outcome = str(error) if error else "NOT detected"
+        stage.say("data_case", what=DATA_ATTACKS[stage.lang][mode], outcome=outcome, highlight=True)
+        outcomes.append(detected)
+    return stage.happened("data"), all(outcomes)
+
+
+async def six_steps(stage: Stage) -> tuple[str, bool]:
+    stage.say("flow_setup")
+    async with trio.open_nursery() as nursery:
+        run = await stage.client(await stage.server(nursery))
+        nursery.cancel_scope.cancel()
+    narrator = Narrator(lang=stage.lang, level=1, role="client")
+    steps: set[str] = set()
+    for event in run.events:
+        for text in narrator.describe(event):
+            stage.narrate(text)
+            if text.startswith("[") and "/6]" in text[:6]:
+                steps.add(text[1])
+    ok = run.reply == stage.letter.encode() and steps == set("123456")
+    return stage.happened("flow"), ok
+
+
+SCENARIOS: dict[int, Scenario] = {
+    1: plain_http,
+    2: symmetric,
+    3: asymmetric,
+    4: speed,
+    5: swap_key_unchecked,
+    6: swap_key_checked,
+    7: tampered,
+    8: chain_of_trust,
+    9: swap_cert,
+    10: own_ca,
+    11: rogue_root,
+    12: data_attacks,
+    13: six_steps,
+}
+
+
+async def run_demo(
+    write: Write,
+    *,
+    lang: str = "en",
+    certs_dir: Path | None = None,
+    only: set[int] | None = None,
+    pause: Callable[[], Awaitable[None]] | None = None,
+    on_result: Callable[[ScenarioResult], None] | None = None,
+) -> list[ScenarioResult]:
+    """Run the scenarios in the article's order.
+
+    Args:
+        write: Receives each narrated line.
+        lang: "en" or "zh".
+        certs_dir: Use (or create) the PKI there; None makes one in a
+            temporary directory, removed afterwards.
+        only: Run just these scenario numbers.
+        pause: Awaited before each scenario (teaching mode).
+        on_result: Called with each result as soon as it is known.
+
+    Raises:
+        OSError, ValueError: The PKI directory cannot be used.
+    """
+    with tempfile.TemporaryDirectory(prefix="toytls-demo-") as temp:
+        directory = certs_dir if certs_dir is not None else Path(temp)
+        write(LINES[lang]["pki"].format(where=directory), False)
+        pki = await trio.to_thread.run_sync(ensure_pki, directory)
+        stage = Stage(directory, pki, lang, write)
+        results = []
+        for number, scenario in SCENARIOS.items():
+            if only is not None and number not in only:
+                continue
+            title, predicted = TITLES[lang][number]
+            if pause is not None:
+                await pause()
+            write("", False)
+            write(f"== {number}. {title} ==", False)
+            try:
+                happened, ok = await scenario(stage)
+            except (ToyTLSError, OSError, trio.TooSlowError, trio.BrokenResourceError) as exc:
+                happened, ok = stage.happened("crashed", why=exc), False
+            result = ScenarioResult(
+                number=number, title=title, predicted=predicted, happened=happened, as_predicted=ok
+            )
+            if on_result is not None:
+                on_result(result)
+            results.append(result)
+        return results

@@ -1,0 +1,342 @@
+"""``toytls server``: serve many clients at once — echo, chat, HTTP, or forward.
+
+One log line per connection event (connect, handshake done, alert, end),
+plus the narration of each connection at the chosen level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import itertools
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import trio
+
+from ..core import events as ev
+from ..core.errors import ToyTLSError
+from ..story.narration import alert_meaning
+from ..streams.context import Context, create_server_context
+from ..streams.stream import ToyTLSStream
+from ..streams.wiretap import WireTap
+from .common import (
+    CONNECT_TIMEOUT,
+    EXIT_USAGE,
+    announce_listening,
+    peer_of,
+    serve_until_stopped,
+    usage_error_text,
+)
+from .console import Console, parse_address
+
+#: What a connection's application sees: a stream of either kind.
+AnyStream = trio.abc.HalfCloseableStream
+
+
+class _Connection:
+    """One client connection as the server log tells it."""
+
+    def __init__(self, number: int, peer: str, stream: AnyStream, tap: WireTap | None) -> None:
+        self.number = number
+        self.peer = peer
+        self.stream = stream
+        #: the transport as the wire saw it (for the HTTP page)
+        self.tap = tap
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    @property
+    def tag(self) -> str:
+        return f"#{self.number} "
+
+
+@dataclass
+class _Setup:
+    """What every connection's application shares."""
+
+    console: Console
+    room: ChatRoom
+    #: --forward: the local service to pass the data to
+    forward: tuple[str, int] | None = None
+
+
+class ChatRoom:
+    """The operator's side of ``--app chat``: who is connected, who to answer."""
+
+    def __init__(self) -> None:
+        self.members: dict[int, _Connection] = {}
+
+    async def say(self, line: str, console: Console) -> None:
+        """Send a line typed by the operator: ``@N text`` to one, else to all."""
+        targets = list(self.members.values())
+        text = line
+        if line.startswith("@"):
+            number_text, _, text = line[1:].partition(" ")
+            if not number_text.isdigit() or int(number_text) not in self.members:
+                console.line(f"no connection {number_text!r}; connected: {sorted(self.members)}")
+                return
+            targets = [self.members[int(number_text)]]
+        for member in targets:
+            try:
+                await member.stream.send_all((text + "\n").encode())
+                member.bytes_out += len(text) + 1
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+
+
+def build_context(args: argparse.Namespace) -> Context:
+    """The server context from the flags.
+
+    Raises:
+        FileNotFoundError: A certificate file is missing.
+        ValueError: The files are not a matching chain and key.
+    """
+    for path in (args.cert_chain, args.key):
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} not found — run `toytls certs` first to make the demo certificates"
+            )
+    context = create_server_context(certfile=args.cert_chain, keyfile=args.key)
+    context.handshake_timeout = args.handshake_timeout
+    return context
+
+
+async def _echo(conn: _Connection, setup: _Setup) -> None:
+    while data := await conn.stream.receive_some():
+        conn.bytes_in += len(data)
+        await conn.stream.send_all(data)
+        conn.bytes_out += len(data)
+
+
+async def _chat(conn: _Connection, setup: _Setup) -> None:
+    room, console = setup.room, setup.console
+    room.members[conn.number] = conn
+    try:
+        while data := await conn.stream.receive_some():
+            conn.bytes_in += len(data)
+            text = data.decode("utf-8", errors="replace").rstrip("\n")
+            console.line(f"says: {text}", style="cyan", prefix=conn.tag)
+            console.record("chat", connection=conn.number, text=text)
+    finally:
+        room.members.pop(conn.number, None)
+
+
+async def _http(conn: _Connection, setup: _Setup) -> None:
+    from ..web.httpapp import HttpCounts, Request, serve_http
+    from ..web.sessionpage import Visit, page_language
+
+    stream, tap = conn.stream, conn.tap
+    assert tap is not None
+
+    def describe(request: Request, earlier: int) -> Visit:
+        tls = stream if isinstance(stream, ToyTLSStream) else None
+        setup.console.line(request.head[0], style="cyan", prefix=conn.tag)
+        setup.console.record("http_request", connection=conn.number, request=request.head[0])
+        return Visit(
+            session=tls.session if tls is not None else None,
+            records_protected=tls.records_protected if tls is not None else (0, 0),
+            wire_received=tap.received.as_dict(),
+            wire_sent=tap.sent.as_dict(),
+            peer=conn.peer,
+            request_head=request.head,
+            earlier_requests=earlier,
+            lang=page_language(request.target, setup.console.lang),
+        )
+
+    counts = HttpCounts()
+    try:
+        await serve_http(stream, describe, counts)
+    finally:
+        conn.bytes_in, conn.bytes_out = counts.bytes_in, counts.bytes_out
+
+
+async def _forward(conn: _Connection, setup: _Setup) -> None:
+    from ..streams.splice import abort, splice
+
+    assert setup.forward is not None
+    host, port = setup.forward
+    try:
+        with trio.fail_after(CONNECT_TIMEOUT):
+            service = await trio.open_tcp_stream(host, port)
+    except (OSError, trio.TooSlowError) as exc:
+        # The client sees its connection fail (no close_notify): "nothing
+        # to say" must not look like an answer. The log says why.
+        why = "no answer in time" if isinstance(exc, trio.TooSlowError) else exc.strerror or exc
+        await abort(conn.stream)
+        raise _ServiceUnreachable(f"cannot reach {host}:{port}: {why}") from None
+    async with service:
+        setup.console.line(f"forwarding to {host}:{port}", prefix=conn.tag)
+        result = await splice(conn.stream, service)
+        # One end broke: the other must see an error too, not a clean end
+        # that would pass a truncation off as all the data.
+        if result.failed_side == "a":
+            await abort(service)
+        elif result.failed_side == "b":
+            await abort(conn.stream)
+    conn.bytes_in, conn.bytes_out = result.a_to_b, result.b_to_a
+    if result.failed_side == "b":
+        raise _ServiceUnreachable(f"the service at {host}:{port} broke: {result.error}")
+    if result.error is not None:
+        raise result.error  # the toytls side: reported like any broken connection
+
+
+class _ServiceUnreachable(Exception):
+    """The --forward service could not be reached or broke."""
+
+
+App = Callable[[_Connection, _Setup], Awaitable[None]]
+APPS: dict[str, App] = {"echo": _echo, "chat": _chat, "http": _http, "forward": _forward}
+
+
+def _describe_failure(error: BaseException | None, console: Console) -> str:
+    if isinstance(error, ToyTLSError):
+        if error.from_peer and error.alert is not None:
+            meaning = alert_meaning(int(error.alert), console.lang)
+            return f"alert received: {error.alert_name} — {meaning}"
+        if error.alert is not None:
+            return f"alert sent: {error.alert_name} — {error}"
+        return str(error)
+    return str(error) if error else "connection broken"
+
+
+async def _handle(
+    tcp: trio.SocketStream,
+    *,
+    args: argparse.Namespace,
+    context: Context | None,
+    counter: itertools.count[int],
+    setup: _Setup,
+) -> None:
+    console = setup.console
+    number = next(counter)
+    peer = peer_of(tcp)
+    prefix = f"#{number} "
+    console.line(f"connected from {peer}", prefix=prefix)
+    console.record("connect", connection=number, peer=peer)
+    # Only the HTTP page shows the wire; the other apps skip the second parse.
+    tap = WireTap(tcp) if args.app == "http" else None
+    stream: AnyStream = tap or tcp
+    # A forwarded connection may carry megabytes: its records are told
+    # only at -vv, like the tunnel's.
+    narrate = console.wants_events and (args.app != "forward" or console.level >= 2)
+    if context is not None:
+
+        def on_event(event: ev.Event) -> None:
+            if isinstance(event, ev.HandshakeComplete):
+                session = event.session
+                console.line(
+                    f"handshake done: {session.server_name!r}, {session.cipher}, "
+                    f"key X fingerprint {session.session_key_fingerprint}",
+                    style="green",
+                    prefix=prefix,
+                )
+            if narrate:
+                console.event(event, side="server", prefix=prefix, role="server")
+
+        stream = ToyTLSStream(tap or tcp, context, server_side=True, event_handler=on_event)
+    conn = _Connection(number, peer, stream, tap)
+    alert: str | None = None
+    try:
+        async with stream:
+            if isinstance(stream, ToyTLSStream):
+                await stream.do_handshake()
+            await APPS[args.app](conn, setup)
+        how = "disconnected"
+    except trio.BrokenResourceError as exc:
+        cause = exc.__cause__
+        how = f"failed: {_describe_failure(cause, console)}"
+        if isinstance(cause, ToyTLSError):
+            alert = cause.alert_name
+    except _ServiceUnreachable as exc:
+        how = f"failed: {exc}"
+    except Exception as exc:  # a bug must not take the other clients down
+        how = f"internal error: {type(exc).__name__}: {exc}"
+    console.forget(prefix)
+    # One line per connection that says who, how it ended, and why.
+    console.line(f"{peer} {how} ({conn.bytes_in} bytes in, {conn.bytes_out} out)", prefix=prefix)
+    console.record(
+        "disconnect",
+        connection=number,
+        peer=peer,
+        how=how,
+        alert=alert,
+        bytes_in=conn.bytes_in,
+        bytes_out=conn.bytes_out,
+    )
+
+
+async def _operator(room: ChatRoom, console: Console) -> None:
+    """Read the operator's replies from stdin (chat app)."""
+    while True:
+        line = await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
+        if not line:
+            return
+        await room.say(line.rstrip("\n"), console)
+
+
+async def serve(
+    args: argparse.Namespace,
+    console: Console,
+    context: Context | None,
+    *,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Listen and serve until cancelled."""
+    host, port = parse_address(args.accept, what="--accept")
+    room = ChatRoom()
+    forward = parse_address(args.forward, what="--forward") if args.forward else None
+    setup = _Setup(console=console, room=room, forward=forward)
+    handler = functools.partial(
+        _handle,
+        args=args,
+        context=context,
+        counter=itertools.count(1),
+        setup=setup,
+    )
+    # Opened before any nursery, so "address in use" is a plain OSError.
+    listeners = await trio.open_tcp_listeners(port, host=host)
+    mode = "plaintext (no encryption at all!)" if context is None else "toytls/1"
+    app = f"forwarding to {args.forward}" if forward else f"app {args.app}"
+    announce_listening(
+        console,
+        listeners,
+        task_status,
+        f"listening on {{address}} ({mode}, {app}); Ctrl-C stops",
+        plaintext=context is None,
+        app=args.app,
+    )
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(trio.serve_listeners, handler, listeners)
+        if args.app == "chat":
+            console.line("type a line to answer every client, or @N text to answer client N")
+            nursery.start_soon(_operator, room, console)
+
+
+def _choose_app(args: argparse.Namespace) -> str:
+    """The app from ``--app`` or ``--forward`` (the parser allows one of them).
+
+    Raises:
+        ValueError: ``--forward`` is not HOST:PORT.
+    """
+    if not args.forward:
+        return str(args.app or "echo")
+    parse_address(args.forward, what="--forward")
+    return "forward"
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """The ``toytls server`` command."""
+    try:
+        parse_address(args.accept, what="--accept")
+        args.app = _choose_app(args)
+        context = None if args.plaintext else build_context(args)
+    except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
+        console.error(usage_error_text(exc))
+        return EXIT_USAGE
+    if args.plaintext:
+        console.warn("plaintext mode: everything crosses the network readable and changeable")
+    return serve_until_stopped(
+        serve, args, console, context, console=console, address=args.accept, what="server"
+    )

@@ -1,0 +1,224 @@
+"""``toytls tunnel``: the client end of a stunnel-like tunnel.
+
+Plain TCP comes in on ``--accept``; each connection gets its own toytls
+connection to ``--connect`` (a ``toytls server --forward``, or any toytls
+server), with the server's certificate checked as ``toytls client`` checks
+it. Then the bytes flow both ways, half-closes included, until both sides
+are done. A rejected certificate or an unreachable server ends that one
+connection — the local program sees it closed — and is logged with the
+reason; the tunnel goes on serving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import itertools
+import warnings
+
+import trio
+
+from ..core import events as ev
+from ..streams.context import Context
+from ..streams.splice import abort, splice
+from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
+from .client import build_context, failure_of
+from .common import (
+    CONNECT_TIMEOUT,
+    EXIT_USAGE,
+    announce_listening,
+    peer_of,
+    serve_until_stopped,
+    usage_error_text,
+)
+from .console import Console, parse_address
+
+#: seconds the toytls server has to finish the handshake
+HANDSHAKE_TIMEOUT = 10.0
+
+
+class _Refused(Exception):
+    """This connection cannot be tunnelled; the message says why."""
+
+    def __init__(self, reason: str, *, kind: str, alert: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind
+        self.alert = alert
+
+
+async def _open_toytls(
+    number: int, args: argparse.Namespace, context: Context, console: Console
+) -> ToyTLSStream:
+    """Connect to the toytls server and complete the handshake.
+
+    Raises:
+        _Refused: Unreachable, too slow, or refused (certificate or protocol).
+    """
+    host, port = parse_address(args.connect, what="--connect")
+    prefix = f"#{number} "
+    try:
+        with trio.fail_after(CONNECT_TIMEOUT):
+            tcp = await trio.open_tcp_stream(host, port)
+    except (OSError, trio.TooSlowError) as exc:
+        why = "no answer in time" if isinstance(exc, trio.TooSlowError) else exc.strerror or exc
+        raise _Refused(f"cannot reach {host}:{port}: {why}", kind="unreachable") from None
+
+    def on_event(event: ev.Event) -> None:
+        # The handshake in JSON too; each record of the tunnelled data (which
+        # would copy it all into the log) only at -vv or with --hexdump.
+        per_record = isinstance(event, ev.RecordSent | ev.RecordReceived | ev.ApplicationData)
+        if console.hexdump or console.level >= 2 or (console.json_mode and not per_record):
+            console.event(event, side="client", prefix=prefix)
+
+    stream = ToyTLSStream(tcp, context, server_hostname=args.server_name, event_handler=on_event)
+    try:
+        with trio.fail_after(HANDSHAKE_TIMEOUT), warnings.catch_warnings():
+            # Said once at start-up, not once per connection.
+            warnings.simplefilter("ignore", ToyTLSInsecureWarning)
+            await stream.do_handshake()
+    except trio.BrokenResourceError as exc:
+        await stream.aclose()
+        failure = failure_of(exc, console)
+        raise _Refused(failure.reason, kind="refused", alert=failure.alert) from None
+    except trio.TooSlowError:
+        await stream.aclose()
+        raise _Refused(
+            f"the handshake with {host}:{port} did not finish in {HANDSHAKE_TIMEOUT:g} s",
+            kind="refused",
+        ) from None
+    return stream
+
+
+async def _handle(
+    local: trio.SocketStream,
+    *,
+    args: argparse.Namespace,
+    context: Context,
+    console: Console,
+    counter: itertools.count[int],
+) -> None:
+    number = next(counter)
+    try:
+        await _tunnel_one(local, number, args=args, context=context, console=console)
+    except Exception as exc:  # a bug must not take the other connections down
+        console.line(
+            f"internal error: {type(exc).__name__}: {exc}", style="yellow", prefix=f"#{number} "
+        )
+        console.record("internal_error", connection=number, error=f"{type(exc).__name__}: {exc}")
+
+
+async def _tunnel_one(
+    local: trio.SocketStream,
+    number: int,
+    *,
+    args: argparse.Namespace,
+    context: Context,
+    console: Console,
+) -> None:
+    """Tunnel one local connection, logging how it went."""
+    prefix = f"#{number} "
+    peer = peer_of(local)
+    console.line(f"accepted {peer}; connecting to {args.connect}", prefix=prefix)
+    console.record("connect", connection=number, peer=peer)
+    async with local:
+        try:
+            stream = await _open_toytls(number, args, context, console)
+        except _Refused as refused:
+            # The local program sees its connection fail (a reset), not a
+            # clean end that could pass for an empty answer.
+            await abort(local)
+            console.line(f"{peer} not tunnelled: {refused.reason}", style="red", prefix=prefix)
+            console.record(
+                refused.kind,
+                connection=number,
+                peer=peer,
+                reason=refused.reason,
+                alert=refused.alert,
+            )
+            console.forget(prefix)
+            return
+        session = stream.session
+        check = "chain checked" if session.verified else "chain NOT checked (--insecure)"
+        console.line(
+            f"toytls up: {session.server_name!r}, {check}, "
+            f"key X fingerprint {session.session_key_fingerprint}",
+            style="green" if session.verified else "yellow",
+            prefix=prefix,
+        )
+        console.record(
+            "tunnel_up",
+            connection=number,
+            server_name=session.server_name,
+            verified=session.verified,
+            session_key_fingerprint=session.session_key_fingerprint,
+        )
+        async with stream:
+            result = await splice(local, stream)
+            if result.failed_side == "a":
+                await abort(stream)  # the server end must not see a clean end
+            elif result.failed_side == "b":
+                await abort(local)  # nor the local program
+    how = "closed"
+    if result.error is not None:
+        cause = result.error.__cause__
+        if result.failed_side == "b" and cause is not None:
+            how = f"failed: {failure_of(result.error, console).reason}"
+        else:
+            how = f"failed: the local program's connection broke ({cause or result.error})"
+    console.forget(prefix)
+    console.line(
+        f"{peer} {how} ({result.a_to_b} bytes sent through, {result.b_to_a} back)", prefix=prefix
+    )
+    console.record(
+        "disconnect",
+        connection=number,
+        peer=peer,
+        how=how,
+        bytes_up=result.a_to_b,
+        bytes_down=result.b_to_a,
+    )
+
+
+async def serve(
+    args: argparse.Namespace,
+    console: Console,
+    context: Context,
+    *,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Listen for plain TCP and tunnel each connection until cancelled."""
+    host, port = parse_address(args.accept, what="--accept")
+    listeners = await trio.open_tcp_listeners(port, host=host)
+    handler = functools.partial(
+        _handle, args=args, context=context, console=console, counter=itertools.count(1)
+    )
+    announce_listening(
+        console,
+        listeners,
+        task_status,
+        f"tunnel listening on {{address}} (plain TCP) → toytls/1 to {args.connect} "
+        f"as {args.server_name!r}; Ctrl-C stops",
+        connect=args.connect,
+    )
+    await trio.serve_listeners(handler, listeners)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """The ``toytls tunnel`` command."""
+    try:
+        parse_address(args.accept, what="--accept")
+        parse_address(args.connect, what="--connect")
+        context = build_context(args)
+        context.client_config(args.server_name)  # checks the name now
+    except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
+        console.error(usage_error_text(exc))
+        return EXIT_USAGE
+    if args.insecure:
+        console.warn(
+            "--insecure: the server's certificate will NOT be checked on any tunnelled "
+            "connection. Anyone in between can pose as the server."
+        )
+    return serve_until_stopped(
+        serve, args, console, context, console=console, address=args.accept, what="tunnel"
+    )

@@ -1,0 +1,422 @@
+"""Turn connection events into the article's story, in English or Chinese.
+
+Narration reads the same :mod:`toytls.core.events` the stream produces and
+returns text; it never prints (only the CLI does). The names are the
+article's: the CA's key pair A+/A−, the server's B+/B−, the session key X,
+and for each certificate the digests S (computed over its signed part) and T
+(recovered from the signature with the issuer's public key).
+
+:class:`Narrator` tells a connection as the article's six steps: 1 the
+client asks (ClientHello); 2 the server sends its digital certificate, which
+carries B+ (ServerHello, Certificate); 3 the client checks each certificate
+of the chain (T = S?) and whether it leads to a trusted root; 4 the client
+makes key X and locks it with B+ (ClientKeyExchange); 5 the server unlocks X
+with B−; 6 both use X (Finished, then application data). Each level keeps
+every line of the one below, in order. :func:`describe` is the older
+one-line-per-event narrator of ``toytls demo``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..core import events as ev
+from ..core.constants import AlertDescription, AlertLevel, ContentType, alert_name
+from ..core.errors import CertificateVerifyError, ToyTLSError
+from ..core.messages import (
+    AnyMessage,
+    Certificate,
+    ClientHello,
+    ClientKeyExchange,
+    Finished,
+    ServerHello,
+)
+from ..core.verification import LinkCheck
+from .hexdump import der_subject
+from .narration_texts import ALERT_MEANINGS, INDENT, TEXT
+
+LANGUAGES = ("en", "zh")
+ROLES = ("client", "server", "proxy")
+#: 0 outcomes, 1 the six steps, 2 message fields and keys, 3 every record.
+LEVELS = (0, 1, 2, 3)
+
+_CN = re.compile(r"(?:^|,)CN=((?:[^,\\]|\\.)*)")
+
+
+def short_hex(data: bytes, length: int = 8) -> str:
+    """The first ``length`` bytes of ``data`` in hex, with an ellipsis if cut."""
+    text = data[:length].hex()
+    return text + "…" if len(data) > length else text
+
+
+# --- the words ------------------------------------------------------------------
+
+
+def _check_lang(lang: str) -> int:
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    return LANGUAGES.index(lang)
+
+
+def alert_meaning(code: int, lang: str = "en") -> str:
+    """One plain sentence on what an alert code (§5) means for a person.
+
+    Args:
+        code: The alert description; codes the spec does not define are
+            described as such.
+        lang: ``"en"`` or ``"zh"``.
+
+    Raises:
+        ValueError: An unknown ``lang``.
+    """
+    which = _check_lang(lang)
+    meaning = ALERT_MEANINGS.get(code)
+    if meaning is not None:
+        return meaning[which]
+    if which == 0:
+        return f"code {code} is not defined by toytls/1; it ends the connection all the same"
+    return f"toytls/1 没有定义代码 {code}；它同样会结束连接"
+
+
+def explain_error(error: ToyTLSError, lang: str = "en") -> str:
+    """Say in one line what a connection error means, naming its alert.
+
+    Args:
+        error: The error, typically from :class:`~toytls.core.events.ConnectionFailed`
+            or ``BrokenResourceError.__cause__``.
+        lang: ``"en"`` or ``"zh"``.
+
+    Raises:
+        ValueError: An unknown ``lang``.
+    """
+    en = _check_lang(lang) == 0
+    name = error.alert_name
+    if isinstance(error, CertificateVerifyError):
+        if en:
+            return f"certificate rejected with alert {name}: {error.reason}"
+        meaning = alert_meaning(error.alert or 0, lang)
+        return f"数字证书被拒绝（警报 {name}：{meaning}）：{error.reason}"
+    if error.alert is None:
+        if en:
+            return f"the connection ended without an alert: {error.message}"
+        return f"连接在没有警报的情况下结束：{error.message}"
+    meaning = alert_meaning(error.alert, lang)
+    if error.from_peer:
+        if en:
+            return f"the peer ended the connection with alert {name}: {meaning}"
+        return f"对方以警报 {name} 结束了连接：{meaning}"
+    if en:
+        return f"this side sent alert {name}: {meaning} ({error.message})"
+    return f"本方发出警报 {name}：{meaning}（{error.message}）"
+
+
+def _common_name(subject: str) -> str:
+    """The CN of an RFC 4514 subject, or the whole subject without one."""
+    match = _CN.search(subject)
+    return match.group(1).replace("\\", "") if match else subject
+
+
+# --- the narrator -----------------------------------------------------------------
+
+
+class Narrator:
+    """Tell one connection's events as the article's six steps.
+
+    A narrator keeps a little state (which side it plays, whether key X was
+    sent or received, how many certificates were sent), so feed it every
+    event of a connection in order. The side is read again from each
+    handshake message's direction, so one proxy narrator can follow both of
+    the proxy's connections as long as each flight's events stay together.
+
+    Args:
+        lang: ``"en"`` or ``"zh"`` (the article's Chinese terms).
+        level: 0 only outcomes (handshake complete, the verdict on the
+            chain, alerts, failures, close); 1 the six steps; 2 also every
+            message's fields and the derived keys; 3 also every record. Each
+            level keeps every line of the one below, in the same order.
+        role: Whose events these are: ``"client"``, ``"server"`` or
+            ``"proxy"`` (a man in the middle, playing server to the victim
+            and client to the real server).
+
+    Raises:
+        ValueError: An unknown ``lang``, ``level`` or ``role``.
+    """
+
+    def __init__(self, *, lang: str = "en", level: int = 1, role: str = "client") -> None:
+        self._lang = _check_lang(lang)
+        if level not in LEVELS:
+            raise ValueError(f"level must be 0, 1, 2 or 3, not {level!r}")
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        self.lang = lang
+        self.level = level
+        self.role = role
+        #: the side this connection plays, "client" or "server", once known
+        self._side: str | None = None if role == "proxy" else role
+        self._sent_key_exchange = False
+        self._chain_length: int | None = None
+
+    def describe(self, event: ev.Event) -> list[str]:
+        """The lines that tell ``event`` at this narrator's level (maybe none)."""
+        return [text for need, text in self._lines(event) if need <= self.level]
+
+    # -------------------------------------------------------------- helpers
+
+    def _say(self, key: str, **values: object) -> str:
+        me = TEXT[self.role][self._lang]
+        peer_role = "client" if self._side == "server" else "server"
+        peer = TEXT[peer_role][self._lang]
+        return TEXT[key][self._lang].format(me=me, peer=peer, **values)
+
+    def _lines(self, event: ev.Event) -> list[tuple[int, str]]:
+        if isinstance(event, ev.HandshakeMessageSent | ev.HandshakeMessageReceived):
+            return self._message(event.message, sent=isinstance(event, ev.HandshakeMessageSent))
+        if isinstance(event, ev.CertificateChecked):
+            return self._link(event.link)
+        if isinstance(event, ev.ChainVerified):
+            path = " → ".join(_common_name(s) for s in event.path)
+            return [(0, self._say("chain_ok", path=path, name=event.server_name))]
+        if isinstance(event, ev.VerificationSkipped):
+            return [(0, self._say("skipped"))]
+        if isinstance(event, ev.KeysDerived):
+            return self._keys(event)
+        if isinstance(event, ev.HandshakeComplete):
+            return self._complete(event.session)
+        if isinstance(event, ev.ApplicationData):
+            return [
+                (1, self._say("data_received", n=len(event.data))),
+                (2, f"{INDENT}data = {_preview(event.data)}"),
+            ]
+        if isinstance(event, ev.CloseNotifyReceived):
+            return [(0, self._say("close_received"))]
+        if isinstance(event, ev.AlertSent | ev.AlertReceived):
+            return self._alert(event)
+        if isinstance(event, ev.RecordSent | ev.RecordReceived):
+            return self._record(event)
+        return self._failed(event.error)
+
+    def _message(self, message: AnyMessage, *, sent: bool) -> list[tuple[int, str]]:
+        if isinstance(message, ClientHello | ServerHello | Certificate | ClientKeyExchange):
+            # Who sends it tells the side (a proxy plays both, one per connection).
+            by_client = isinstance(message, ClientHello | ClientKeyExchange)
+            self._side = "client" if by_client == sent else "server"
+        way = "sent" if sent else "received"
+        fields = [(2, f"{INDENT}{name} = {value}") for name, value in _fields(message)]
+        if isinstance(message, ClientHello):
+            return [(1, self._say(f"hello_{way}", name=message.server_name)), *fields]
+        if isinstance(message, ServerHello):
+            return [(1, self._say(f"server_hello_{way}")), *fields]
+        if isinstance(message, Certificate):
+            self._chain_length = len(message.certificates)
+            names = " ← ".join(_der_name(der) for der in message.certificates)
+            lines = [(1, self._say(f"certificate_{way}", names=names)), *fields]
+            if sent:
+                lines.append((1, self._say("peer_checks")))
+            return lines
+        if isinstance(message, ClientKeyExchange):
+            self._sent_key_exchange = sent
+            return [(1, self._say(f"cke_{way}")), *fields]
+        if isinstance(message, Finished):
+            return [(1, self._say(f"finished_{way}")), *fields]
+        # Never emitted in practice: an unknown message fails before its event.
+        return [(1, f"{INDENT}{way}: {message.msg_type}"), *fields]
+
+    def _link(self, link: LinkCheck) -> list[tuple[int, str]]:
+        if link.index == 0:
+            kind = self._say("kind_leaf")
+        elif self._chain_length is not None and link.index >= self._chain_length:
+            kind = self._say("kind_store_root")
+        elif link.subject == link.issuer:
+            kind = self._say("kind_root")
+        else:
+            kind = self._say("kind_intermediate")
+        t_text = "—" if link.digest_t is None else short_hex(link.digest_t)
+        if not link.issuer_found:
+            verdict = "issuer_unknown"
+        elif link.digest_t is None:
+            verdict = "t_unrecoverable"
+        elif link.digest_t != link.digest_s:
+            verdict = "t_not_s"
+        else:
+            verdict = "t_equals_s" if link.signature_valid else "t_but_invalid"
+        full_t = "—" if link.digest_t is None else link.digest_t.hex()
+        return [
+            (1, self._say("link", index=link.index, kind=kind, subject=link.subject)),
+            (1, self._say("issued_by", issuer=link.issuer)),
+            (1, self._say("digest_s", s=short_hex(link.digest_s))),
+            (1, self._say("digest_t", t=t_text, ca=_common_name(link.issuer))),
+            (1, self._say(verdict)),
+            (2, f"{INDENT}S = {link.digest_s.hex()}"),
+            (2, f"{INDENT}T = {full_t}"),
+        ]
+
+    def _keys(self, event: ev.KeysDerived) -> list[tuple[int, str]]:
+        schedule = event.schedule
+        values = [
+            (2, f"{INDENT}key X = {short_hex(event.secret, 16)}"),
+            (2, f"{INDENT}master = {short_hex(schedule.master)}"),
+            (2, f"{INDENT}th = TH(ClientKeyExchange) = {short_hex(schedule.th)}"),
+        ]
+        for name in ("write_key", "write_iv", "finished"):
+            for side in ("client", "server"):
+                value: bytes = getattr(schedule, f"{side}_{name}")
+                values.append((2, f"{INDENT}{side}_{name} = {short_hex(value)}"))
+        if self._sent_key_exchange:
+            return [(1, self._say("keys_client")), *values, (1, self._say("peer_unlocks"))]
+        return [(1, self._say("keys_server")), *values]
+
+    def _complete(self, session: ev.SessionInfo) -> list[tuple[int, str]]:
+        lines = [
+            (0, self._say("complete", fp=session.session_key_fingerprint)),
+            (
+                2,
+                f"{INDENT}{session.protocol}, {session.cipher}, "
+                f"server_name = {session.server_name!r}, verified = {session.verified}",
+            ),
+        ]
+        for index, fingerprint in enumerate(session.certificate_fingerprints):
+            lines.append((2, f"{INDENT}certificate {index} sha256 = {fingerprint[:16]}…"))
+        return lines
+
+    def _alert(self, event: ev.AlertSent | ev.AlertReceived) -> list[tuple[int, str]]:
+        sent = isinstance(event, ev.AlertSent)
+        text = self._say(
+            "alert_sent" if sent else "alert_received",
+            alert=alert_name(event.description),
+            level=(("warning", "警告") if event.level == AlertLevel.WARNING else ("fatal", "致命"))[
+                self._lang
+            ],
+            meaning=alert_meaning(event.description, self.lang),
+        )
+        is_close = (event.level, event.description) == (AlertLevel.WARNING, 0)
+        if not is_close:
+            return [(0, text)]
+        # A close_notify is told as a close; the alert itself is a detail.
+        return [(0, self._say("close_sent")), (2, text)] if sent else [(2, text)]
+
+    def _record(self, event: ev.RecordSent | ev.RecordReceived) -> list[tuple[int, str]]:
+        sent = isinstance(event, ev.RecordSent)
+        values: dict[str, object] = {
+            "type": event.content_type.name.lower(),
+            "code": int(event.content_type),
+            "n": len(event.record),
+        }
+        if event.seq is None or event.nonce is None:
+            kind = self._say("record_plain", **values)
+        else:
+            kind = self._say("record_protected", seq=event.seq, nonce=event.nonce.hex(), **values)
+        lines = [(3, self._say("record_sent" if sent else "record_received", kind=kind))]
+        if sent and event.content_type is ContentType.APPLICATION_DATA and event.plaintext:
+            lines.insert(0, (1, self._say("data_sent", n=len(event.plaintext))))
+            lines.insert(1, (2, f"{INDENT}data = {_preview(event.plaintext)}"))
+        return lines
+
+    def _failed(self, error: ToyTLSError) -> list[tuple[int, str]]:
+        if isinstance(error, CertificateVerifyError):
+            return [(0, self._say("chain_rejected", alert=error.alert_name, reason=error.reason))]
+        if error.from_peer and error.alert != AlertDescription.CLOSE_NOTIFY:
+            # The AlertReceived line just before has told what the alert means.
+            return [(0, self._say("failed_by_peer", alert=error.alert_name))]
+        return [(0, self._say("failed", why=explain_error(error, self.lang)))]
+
+
+def _der_name(der: bytes) -> str:
+    subject = der_subject(der)
+    return "?" if subject is None else _common_name(subject)
+
+
+def _preview(data: bytes, limit: int = 48) -> str:
+    text = repr(data[:limit])
+    return text + "…" if len(data) > limit else text
+
+
+def _fields(message: AnyMessage) -> list[tuple[str, str]]:
+    """The fields of a handshake message, short, for level 2."""
+    if isinstance(message, ClientHello):
+        return [("random", short_hex(message.random)), ("server_name", repr(message.server_name))]
+    if isinstance(message, ServerHello):
+        return [("random", short_hex(message.random))]
+    if isinstance(message, Certificate):
+        return [
+            (f"cert_data[{i}]", f"{len(der)} B, {der_subject(der) or 'not a certificate'}")
+            for i, der in enumerate(message.certificates)
+        ]
+    if isinstance(message, ClientKeyExchange):
+        secret = message.encrypted_secret
+        return [("encrypted_secret", f"{len(secret)} B, {short_hex(secret)}")]
+    if isinstance(message, Finished):
+        return [("verify_data", short_hex(message.verify_data))]
+    return [("body", f"{len(message.body)} B, {short_hex(message.body)}")]
+
+
+# --- the short narrator the demo uses --------------------------------------------
+
+
+def _message_line(message: object, arrow: str) -> str:
+    if isinstance(message, ClientHello):
+        return (
+            f"{arrow} ClientHello: random {short_hex(message.random)}, "
+            f"asks for {message.server_name!r}"
+        )
+    if isinstance(message, ServerHello):
+        return f"{arrow} ServerHello: random {short_hex(message.random)}"
+    if isinstance(message, Certificate):
+        sizes = ", ".join(f"{len(c)} B" for c in message.certificates)
+        return f"{arrow} Certificate: {len(message.certificates)} certificates ({sizes})"
+    if isinstance(message, ClientKeyExchange):
+        return (
+            f"{arrow} ClientKeyExchange: key X encrypted with the server's public "
+            f"key B+ ({len(message.encrypted_secret)} B, {short_hex(message.encrypted_secret)})"
+        )
+    if isinstance(message, Finished):
+        return f"{arrow} {{Finished}}: MAC over the transcript {short_hex(message.verify_data)}"
+    return f"{arrow} handshake message {getattr(message, 'msg_type', '?')}"
+
+
+def describe(event: ev.Event) -> list[str]:
+    """Lines that tell what ``event`` means, in the article's terms (English).
+
+    The compact narrator of ``toytls demo``; :class:`Narrator` tells more.
+    Returns an empty list for events not worth a line (trace records,
+    application data — the caller shows those its own way).
+    """
+    if isinstance(event, ev.HandshakeMessageSent):
+        return [_message_line(event.message, "sent    ")]
+    if isinstance(event, ev.HandshakeMessageReceived):
+        return [_message_line(event.message, "received")]
+    if isinstance(event, ev.CertificateChecked):
+        link = event.link
+        verdict = "T = S, signature valid" if link.signature_valid else "T ≠ S, SIGNATURE INVALID"
+        if not link.issuer_found:
+            verdict = "issuer unknown: no trusted key to check the signature with"
+        t_text = short_hex(link.digest_t) if link.digest_t is not None else "—"
+        return [
+            f"  check  {link.subject}",
+            f"         issued by {link.issuer}",
+            f"         S = {short_hex(link.digest_s)}  T = {t_text}  → {verdict}",
+        ]
+    if isinstance(event, ev.ChainVerified):
+        return [f"  trusted: {' → '.join(event.path)}; the name {event.server_name!r} matches"]
+    if isinstance(event, ev.VerificationSkipped):
+        return ["  !! certificate NOT checked (no-verification mode): the key B+ could be anyone's"]
+    if isinstance(event, ev.KeysDerived):
+        return [
+            f"  key X (session secret) {short_hex(event.secret, 6)} → "
+            f"AES-128-GCM keys {short_hex(event.schedule.client_write_key, 4)} (client), "
+            f"{short_hex(event.schedule.server_write_key, 4)} (server)"
+        ]
+    if isinstance(event, ev.HandshakeComplete):
+        return [
+            "  handshake complete: both sides hold the same key X "
+            f"(fingerprint {event.session.session_key_fingerprint})"
+        ]
+    if isinstance(event, ev.AlertSent):
+        return [f"sent     alert {event.description.name.lower()}"]
+    if isinstance(event, ev.AlertReceived):
+        level = "warning" if event.level == AlertLevel.WARNING else "fatal"
+        return [f"received alert {alert_name(event.description)} ({level})"]
+    if isinstance(event, ev.CloseNotifyReceived):
+        return ["  the peer has finished sending (close_notify)"]
+    if isinstance(event, ev.ConnectionFailed):
+        return [f"  connection failed: {event.error}"]
+    return []

@@ -1,0 +1,160 @@
+"""Contexts: the long-lived settings shared by many connections.
+
+A :class:`Context` plays the part of :class:`ssl.SSLContext`: it is made
+once (usually with :func:`create_default_context` or
+:func:`create_server_context`), holds the trust store or the server's chain
+and key, and hands each new connection an immutable config.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ..core.config import ClientConfig, ServerConfig
+from ..pki.files import PEMError, load_pem_certificates, load_pem_private_key_rsa
+
+#: §6 — default handshake deadline, from accept to the server's Finished.
+DEFAULT_HANDSHAKE_TIMEOUT = 10.0
+
+#: How many server handshakes may do their RSA work at once (one per core
+#: here; RSA releases the GIL).
+DEFAULT_HANDSHAKE_WORKERS = 2
+
+StrOrPath = str | Path
+
+
+class Context:
+    """Settings for client or server connections.
+
+    Attributes:
+        server_side: True for a server context.
+        verify: Client only. True (the default) checks the server's chain
+            (§4); False skips every check, and every connection made so warns
+            loudly — this mode exists to show what an attacker gains.
+        roots: Client only. The trusted root certificates.
+        certificate_chain: Server only. DER certificates to send, leaf first.
+        private_key: Server only. The leaf's private key.
+        server_names: Server only. If set, other names are refused with
+            ``unrecognized_name``.
+        handshake_timeout: Server only. Seconds from accept to the server's
+            Finished before the connection is dropped (§6).
+        handshake_workers: Server only. At most this many handshakes do
+            their heavy work (parsing, RSA decryption, key derivation) at the
+            same time, each in a worker thread. The event loop stays free for
+            established connections however many key exchanges arrive, and
+            the RSA work of two handshakes can use two cores.
+        trace: Report every record in the connection's events (narration).
+    """
+
+    def __init__(self, *, server_side: bool = False) -> None:
+        self.server_side = server_side
+        self.verify = True
+        self.roots: list[x509.Certificate] = []
+        self.certificate_chain: tuple[bytes, ...] = ()
+        self.private_key: rsa.RSAPrivateKey | None = None
+        self.server_names: frozenset[str] | None = None
+        self.handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT
+        self.handshake_workers = DEFAULT_HANDSHAKE_WORKERS
+        self.trace = False
+
+    def __repr__(self) -> str:
+        side = "server" if self.server_side else "client"
+        return f"<toytls.Context {side} verify={self.verify} roots={len(self.roots)}>"
+
+    def load_verify_locations(
+        self, cafile: StrOrPath | None = None, cadata: str | bytes | None = None
+    ) -> None:
+        """Add trusted roots from a PEM file and/or PEM data.
+
+        Raises:
+            OSError: ``cafile`` cannot be read.
+            ValueError: The data holds no PEM certificate, or a broken one.
+        """
+        if cafile is not None:
+            self.roots.extend(_load_certificates(Path(cafile).read_bytes(), str(cafile)))
+        if cadata is not None:
+            data = cadata.encode("ascii") if isinstance(cadata, str) else cadata
+            self.roots.extend(_load_certificates(data, "cadata"))
+
+    def load_cert_chain(self, certfile: StrOrPath, keyfile: StrOrPath) -> None:
+        """Load the server's chain (PEM, leaf first) and its RSA private key.
+
+        Raises:
+            OSError: A file cannot be read.
+            ValueError: The files hold no certificate, a key that is not an
+                unencrypted RSA key, or a key that does not match the leaf.
+        """
+        certificates = _load_certificates(Path(certfile).read_bytes(), str(certfile))
+        try:
+            key = load_pem_private_key_rsa(Path(keyfile).read_bytes())
+        except PEMError as exc:
+            raise ValueError(f"{keyfile}: {exc}") from None
+        chain = tuple(c.public_bytes(serialization.Encoding.DER) for c in certificates)
+        ServerConfig(certificate_chain=chain, private_key=key)  # checks the pair
+        self.certificate_chain = chain
+        self.private_key = key
+
+    def client_config(self, server_name: str) -> ClientConfig:
+        """The config for one client connection to ``server_name``.
+
+        Raises:
+            ValueError: ``server_name`` is not a valid name.
+        """
+        return ClientConfig(server_name=server_name, roots=tuple(self.roots), verify=self.verify)
+
+    def server_config(self) -> ServerConfig:
+        """The config for one server connection.
+
+        Raises:
+            ValueError: No chain and key were loaded.
+        """
+        if self.private_key is None:
+            raise ValueError("a server context needs load_cert_chain() first")
+        return ServerConfig(
+            certificate_chain=self.certificate_chain,
+            private_key=self.private_key,
+            server_names=self.server_names,
+        )
+
+
+def _load_certificates(data: bytes, source: str) -> list[x509.Certificate]:
+    try:
+        return load_pem_certificates(data)
+    except PEMError as exc:
+        raise ValueError(f"{source}: {exc}") from None
+
+
+def create_default_context(
+    *, cafile: StrOrPath | None = None, cadata: str | bytes | None = None
+) -> Context:
+    """A client context that verifies servers against the given roots.
+
+    With neither ``cafile`` nor ``cadata`` the trust store is empty, so every
+    server is refused as ``unknown_ca`` until roots are added with
+    :meth:`Context.load_verify_locations`. Set ``ctx.verify = False`` to turn
+    verification off (and be warned on every connection).
+
+    Raises:
+        OSError: ``cafile`` cannot be read.
+        ValueError: The roots are not readable PEM certificates.
+    """
+    context = Context(server_side=False)
+    if cafile is not None or cadata is not None:
+        context.load_verify_locations(cafile=cafile, cadata=cadata)
+    return context
+
+
+def create_server_context(*, certfile: StrOrPath, keyfile: StrOrPath) -> Context:
+    """A server context that presents ``certfile`` (its chain, leaf first).
+
+    Raises:
+        OSError: A file cannot be read.
+        ValueError: See :meth:`Context.load_cert_chain`.
+    """
+    context = Context(server_side=True)
+    context.load_cert_chain(certfile, keyfile)
+    return context

@@ -1,0 +1,116 @@
+"""The session page's sentences, in English and Chinese.
+
+Kept apart from :mod:`toytls.web.sessionpage` like the narration's sentences:
+one place to read and correct each language. The page's terms are the
+article's: public key B+, private key B−, the root's key A+, key X, and
+digests T and S. Placeholders in braces are filled (and HTML-escaped) by
+the page.
+"""
+
+from __future__ import annotations
+
+PAGE_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "toytls: your connection",
+        "heading": "Your connection to this page",
+        "other_language": "中文",
+        "plain": (
+            "This page came over plain TCP: no encryption, no certificate. Anyone on the "
+            "path read your request exactly as you see it below, and could have changed "
+            "this page."
+        ),
+        "protected": "Protected by {protocol} with {cipher}. Your client asked for {name}.",
+        "chain_heading": "1. The certificate chain the server sent",
+        "chain": (
+            "Certificate 0 holds the server's public key B+. Each one is signed by the "
+            "next; the last is signed by a root whose key A+ your client already trusts. "
+            "Your client checked every signature (digest T must equal S) before it sent "
+            "anything secret."
+        ),
+        "col_subject": "subject",
+        "col_issuer": "issued by",
+        "col_until": "valid until",
+        "key_heading": "2. Key X",
+        "key": (
+            "Your client chose a random key X, encrypted it with B+ and sent it; only the "
+            "holder of B− could read it. Both sides derived their AES keys from it. Its "
+            "fingerprint (never the key itself):"
+        ),
+        "compare": (
+            "Compare it with the fingerprint your own client shows. They must be equal: if "
+            "they differ, your client and this server each share a key X with someone "
+            "else — a man in the middle who decrypts and re-encrypts everything."
+        ),
+        "protected_heading": "3. Protected so far",
+        "protected_counts": (
+            "{c2s} records from you to the server and {s2c} from the server to you have "
+            "been encrypted with keys from X (the Finished messages included; this page is "
+            "not counted yet)."
+        ),
+        "saw_heading": "4. What an attacker on the wire saw",
+        "saw": (
+            "The first data record you sent on this connection, byte for byte as it crossed "
+            "the network (a 5-byte header, the ciphertext, a 16-byte tag):"
+        ),
+        "none_yet": "(none yet)",
+        "read": "What the server read from it, after decrypting with the key from X:",
+        "wire_heading": "On the wire so far",
+        "col_direction": "direction",
+        "col_bytes": "bytes",
+        "col_records": "records",
+        "you_to_server": "you → server",
+        "server_to_you": "server → you",
+        "bytes": "{n} bytes",
+        "not_records": "(not toytls records)",
+        "json": "The same data as JSON: {link}.",
+    },
+    "zh": {
+        "title": "toytls：你的这条连接",
+        "heading": "你和这个页面之间的连接",
+        "other_language": "English",
+        "plain": (
+            "这个页面是通过明文 TCP 传来的：没有加密，也没有证书。路上的任何人都能原样读到"
+            "你的请求（就是下面这些），还能改掉这个页面。"
+        ),
+        "protected": "受 {protocol}（{cipher}）保护。你的客户端要找的服务器名是 {name}。",
+        "chain_heading": "1. 服务器发来的证书链",
+        "chain": (
+            "第 0 张证书里装着服务器的公钥 B+。每一张都由下一张证书的主人签名；最后一张由"
+            "一个根证书签名，它的公钥 A+ 早已存在你的客户端里。在发出任何秘密之前，你的客"
+            "户端逐一检查了这些数字签名（摘要 T 必须等于摘要 S）。"
+        ),
+        "col_subject": "主体",
+        "col_issuer": "签发者",
+        "col_until": "有效期至",
+        "key_heading": "2. 密钥X",
+        "key": (
+            "你的客户端随机生成了密钥X，用 B+ 加密后发了出来；只有持有 B− 的一方才能解开。"
+            "双方再从 X 推导出各自的 AES 密钥。下面是它的指纹（不是密钥本身）："
+        ),
+        "compare": (
+            "把它和你自己的客户端显示的指纹对一对，两者必须相同。如果不同，说明你的客户端"
+            "和这个服务器各自与别人共享了一个密钥X：中间有人在解密、再加密所有内容。"
+        ),
+        "protected_heading": "3. 到目前为止加密过的记录",
+        "protected_counts": (
+            "从你到服务器已有 {c2s} 条记录、从服务器到你已有 {s2c} 条记录，用由 X 推导出的"
+            "密钥加了密（包括 Finished 消息；这个页面本身还没算进去）。"
+        ),
+        "saw_heading": "4. 线路上的攻击者看到了什么",
+        "saw": (
+            "你在这条连接上发出的第一条数据记录，和它在网络上传输时一模一样（5 字节的记录"
+            "头、密文、16 字节的认证标签）："
+        ),
+        "none_yet": "（还没有）",
+        "read": "服务器用由 X 推导出的密钥解密后，从中读到的内容：",
+        "wire_heading": "到目前为止线路上的情况",
+        "col_direction": "方向",
+        "col_bytes": "字节",
+        "col_records": "记录",
+        "you_to_server": "你 → 服务器",
+        "server_to_you": "服务器 → 你",
+        "bytes": "{n} 字节",
+        "not_records": "（不是 toytls 记录）",
+        "json": "同样的数据也有 JSON 版：{link}。",
+    },
+}
