@@ -42,7 +42,7 @@ Usage::
 ``--clients 0`` (or 0 for any run) skips that run. The file-descriptor soft
 limit is raised as far as needed when the hard limit allows (1,000 idle
 connections hold about 2,000 descriptors here, one per end).
-tests/test_limits.py runs these same functions scaled down, and at full size
+tests/test_streams_limits.py runs these same functions scaled down, and at full size
 with ``TOYTLS_SLOW=1``.
 """
 

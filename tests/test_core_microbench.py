@@ -3,7 +3,7 @@
 In CI they run once each as smoke tests (``--benchmark-disable`` is in the
 pytest options): they check results, never time. To measure:
 
-    python -m pytest tests/test_microbench.py --benchmark-enable
+    python -m pytest tests/test_core_microbench.py --benchmark-enable
 """
 
 from __future__ import annotations

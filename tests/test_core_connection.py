@@ -5,7 +5,7 @@ sides agree on, application data in records of at most 16384 bytes, the
 half-close of §5, truncation, no-verification mode, the trace events with
 sequence numbers and nonces, and §3.4's rule that a side closes rather than
 let ``seq`` wrap. Every way of *failing* a check of the spec is in
-``test_connection_alerts.py``.
+``test_core_connection_alerts.py``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ the issue (500 clients x 256 KiB, 200 slowloris at the default 10 s, 1,000
 idle connections, a flood of 1,000 key exchanges); they are marked ``slow``
 and skipped unless ``TOYTLS_SLOW=1`` is set::
 
-    TOYTLS_SLOW=1 .venv/bin/python -m pytest tests/test_limits.py
+    TOYTLS_SLOW=1 .venv/bin/python -m pytest tests/test_streams_limits.py
 
 Nothing here bounds how fast anything is: a deadline test compares against
 the configured deadline, with generous slack.
