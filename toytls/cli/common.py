@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import trio
 
+    from ..streams.splice import SpliceResult
     from .console import Console
 
 #: Exit statuses shared by every command (documented in ``--help``).
@@ -60,6 +61,52 @@ async def until_interrupted(main: Callable[..., Awaitable[object]], *args: objec
     if failure is not None:
         raise failure
     return interrupted
+
+
+class Unreachable(Exception):
+    """A TCP connection onwards could not be opened; the message says why."""
+
+
+async def open_onwards(host: str, port: int) -> trio.SocketStream:
+    """Open a TCP connection onwards (tunnel, server --forward), bounded in time.
+
+    Raises:
+        Unreachable: Refused, no route, or no answer within
+            :data:`CONNECT_TIMEOUT`; the message reads "cannot reach
+            HOST:PORT: why".
+    """
+    import trio
+
+    try:
+        with trio.fail_after(CONNECT_TIMEOUT):
+            return await trio.open_tcp_stream(host, port)
+    except (OSError, trio.TooSlowError) as exc:
+        why = "no answer in time" if isinstance(exc, trio.TooSlowError) else exc.strerror or exc
+        raise Unreachable(f"cannot reach {host}:{port}: {why}") from None
+
+
+async def splice_then_abort(
+    a: trio.abc.HalfCloseableStream, b: trio.abc.HalfCloseableStream
+) -> SpliceResult:
+    """Join ``a`` and ``b`` both ways; if one breaks, break the other too.
+
+    A break on one side is passed on as a break (:func:`~toytls.streams.splice.abort`:
+    a reset for TCP, no close_notify for toytls), never as a clean end that
+    would pass a truncation off as all the data. Clean ends and half-closes
+    pass through as they are. Neither stream is closed otherwise: the caller
+    owns them.
+
+    Returns:
+        What went through, and which side broke first, if any.
+    """
+    from ..streams.splice import abort, splice
+
+    result = await splice(a, b)
+    if result.failed_side == "a":
+        await abort(b)
+    elif result.failed_side == "b":
+        await abort(a)
+    return result
 
 
 def usage_error_text(exc: BaseException) -> str:

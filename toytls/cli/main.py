@@ -14,12 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
 if TYPE_CHECKING:
     from .console import Console
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 _DESCRIPTION = """\
 toytls makes HTTPS visible: a small, real, secure protocol (toytls/1) with
@@ -474,7 +472,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     if interrupted:
-        return _fail("interrupted; everything the demo started is stopped", 130)
+        return _fail("interrupted; everything the demo started is stopped", EXIT_INTERRUPTED)
     ok = all(r.as_predicted for r in results)
     if not args.json:
         print(f"\n{LINES[args.lang]['table']}")
@@ -545,7 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
         # stdout went away (``toytls demo | head``): stop quietly, and keep
         # Python from complaining again when it flushes at exit.

@@ -44,6 +44,7 @@ from ..pki.files import load_attacker_kit
 from ..pki.generate import AttackerKit
 from ..story.narration import alert_meaning, short_hex
 from ..streams.context import Context
+from ..streams.prefixed import PrefixedStream
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from ..web.httpview import HttpConversation
 from .common import EXIT_USAGE, announce_listening, serve_until_stopped, usage_error_text
@@ -51,34 +52,6 @@ from .console import Console, parse_address
 
 _TO_SERVER = "client→server"
 _TO_CLIENT = "server→client"
-
-
-class PrefixedStream(trio.abc.HalfCloseableStream):
-    """A stream that first returns bytes already read from ``inner``."""
-
-    def __init__(self, inner: trio.abc.HalfCloseableStream, prefix: bytes) -> None:
-        self.inner = inner
-        self._prefix = prefix
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes:
-        if self._prefix:
-            await trio.lowlevel.checkpoint()
-            size = len(self._prefix) if max_bytes is None else max_bytes
-            chunk, self._prefix = self._prefix[:size], self._prefix[size:]
-            return chunk
-        return bytes(await self.inner.receive_some(max_bytes))
-
-    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        await self.inner.send_all(data)
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self.inner.wait_send_all_might_not_block()
-
-    async def send_eof(self) -> None:
-        await self.inner.send_eof()
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 @dataclass

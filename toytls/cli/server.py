@@ -22,11 +22,13 @@ from ..streams.context import Context, create_server_context
 from ..streams.stream import ToyTLSStream
 from ..streams.wiretap import WireTap
 from .common import (
-    CONNECT_TIMEOUT,
     EXIT_USAGE,
+    Unreachable,
     announce_listening,
+    open_onwards,
     peer_of,
     serve_until_stopped,
+    splice_then_abort,
     usage_error_text,
 )
 from .console import Console, parse_address
@@ -153,28 +155,20 @@ async def _http(conn: _Connection, setup: _Setup) -> None:
 
 
 async def _forward(conn: _Connection, setup: _Setup) -> None:
-    from ..streams.splice import abort, splice
+    from ..streams.splice import abort
 
     assert setup.forward is not None
     host, port = setup.forward
     try:
-        with trio.fail_after(CONNECT_TIMEOUT):
-            service = await trio.open_tcp_stream(host, port)
-    except (OSError, trio.TooSlowError) as exc:
+        service = await open_onwards(host, port)
+    except Unreachable as exc:
         # The client sees its connection fail (no close_notify): "nothing
         # to say" must not look like an answer. The log says why.
-        why = "no answer in time" if isinstance(exc, trio.TooSlowError) else exc.strerror or exc
         await abort(conn.stream)
-        raise _ServiceUnreachable(f"cannot reach {host}:{port}: {why}") from None
+        raise _ServiceUnreachable(str(exc)) from None
     async with service:
         setup.console.line(f"forwarding to {host}:{port}", prefix=conn.tag)
-        result = await splice(conn.stream, service)
-        # One end broke: the other must see an error too, not a clean end
-        # that would pass a truncation off as all the data.
-        if result.failed_side == "a":
-            await abort(service)
-        elif result.failed_side == "b":
-            await abort(conn.stream)
+        result = await splice_then_abort(conn.stream, service)
     conn.bytes_in, conn.bytes_out = result.a_to_b, result.b_to_a
     if result.failed_side == "b":
         raise _ServiceUnreachable(f"the service at {host}:{port} broke: {result.error}")

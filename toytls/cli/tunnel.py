@@ -19,22 +19,21 @@ import warnings
 import trio
 
 from ..core import events as ev
-from ..streams.context import Context
-from ..streams.splice import abort, splice
+from ..streams.context import DEFAULT_HANDSHAKE_TIMEOUT, Context
+from ..streams.splice import abort
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from .client import build_context, failure_of
 from .common import (
-    CONNECT_TIMEOUT,
     EXIT_USAGE,
+    Unreachable,
     announce_listening,
+    open_onwards,
     peer_of,
     serve_until_stopped,
+    splice_then_abort,
     usage_error_text,
 )
 from .console import Console, parse_address
-
-#: seconds the toytls server has to finish the handshake
-HANDSHAKE_TIMEOUT = 10.0
 
 
 class _Refused(Exception):
@@ -58,11 +57,9 @@ async def _open_toytls(
     host, port = parse_address(args.connect, what="--connect")
     prefix = f"#{number} "
     try:
-        with trio.fail_after(CONNECT_TIMEOUT):
-            tcp = await trio.open_tcp_stream(host, port)
-    except (OSError, trio.TooSlowError) as exc:
-        why = "no answer in time" if isinstance(exc, trio.TooSlowError) else exc.strerror or exc
-        raise _Refused(f"cannot reach {host}:{port}: {why}", kind="unreachable") from None
+        tcp = await open_onwards(host, port)
+    except Unreachable as exc:
+        raise _Refused(str(exc), kind="unreachable") from None
 
     def on_event(event: ev.Event) -> None:
         # The handshake in JSON too; each record of the tunnelled data (which
@@ -73,7 +70,7 @@ async def _open_toytls(
 
     stream = ToyTLSStream(tcp, context, server_hostname=args.server_name, event_handler=on_event)
     try:
-        with trio.fail_after(HANDSHAKE_TIMEOUT), warnings.catch_warnings():
+        with trio.fail_after(DEFAULT_HANDSHAKE_TIMEOUT), warnings.catch_warnings():
             # Said once at start-up, not once per connection.
             warnings.simplefilter("ignore", ToyTLSInsecureWarning)
             await stream.do_handshake()
@@ -84,7 +81,7 @@ async def _open_toytls(
     except trio.TooSlowError:
         await stream.aclose()
         raise _Refused(
-            f"the handshake with {host}:{port} did not finish in {HANDSHAKE_TIMEOUT:g} s",
+            f"the handshake with {host}:{port} did not finish in {DEFAULT_HANDSHAKE_TIMEOUT:g} s",
             kind="refused",
         ) from None
     return stream
@@ -154,11 +151,7 @@ async def _tunnel_one(
             session_key_fingerprint=session.session_key_fingerprint,
         )
         async with stream:
-            result = await splice(local, stream)
-            if result.failed_side == "a":
-                await abort(stream)  # the server end must not see a clean end
-            elif result.failed_side == "b":
-                await abort(local)  # nor the local program
+            result = await splice_then_abort(local, stream)
     how = "closed"
     if result.error is not None:
         cause = result.error.__cause__
