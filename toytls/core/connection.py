@@ -31,64 +31,40 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from . import events as ev
 from .config import ClientConfig, ServerConfig
 from .constants import (
-    CIPHER_NAME,
     MAX_CIPHERTEXT,
     MAX_EMPTY_RECORDS,
     MAX_PLAINTEXT,
-    PROTOCOL_NAME,
-    RANDOM_SIZE,
-    SECRET_SIZE,
     AlertDescription,
     AlertLevel,
     ContentType,
     alert_name,
 )
-from .errors import CertificateVerifyError, DecodeError, ToyTLSError
-from .keyschedule import (
-    EncryptSecret,
-    KeySchedule,
-    Transcript,
-    decrypt_secret,
-    derive_schedule,
-    encrypt_secret,
-    finished_matches,
-    finished_verify_data,
-    session_key_fingerprint,
-)
-from .messages import (
-    AnyMessage,
-    Certificate,
-    ClientHello,
-    ClientKeyExchange,
-    Finished,
-    ServerHello,
-    check_certificate_count,
-    check_secret_length,
-    check_server_name,
-    encode_message,
-    parse_message,
-)
+from .errors import DecodeError, ToyTLSError
+from .handshake import HandshakeSteps, unexpected
+from .keyschedule import EncryptSecret, KeySchedule, Transcript, encrypt_secret
 from .protection import RecordOpener, RecordSealer
 from .records import RawRecord, RecordReader, encode_record
-from .state import ACCEPTED_CONTENT, TRANSITIONS, Role, State, initial_state
-from .verification import check_links, parse_chain, verify_server_certificates
+from .state import (
+    ACCEPTED_CONTENT,
+    READS_NOTHING,
+    RECEIVES_DATA,
+    SENDS_DATA,
+    Role,
+    Signal,
+    State,
+    Transition,
+    initial_state,
+    transition,
+)
 
 _CLOSE_NOTIFY = bytes((AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY))
 _PLAIN_ALERT_SIZE = 2
 
 
-def _unexpected(what: str) -> ToyTLSError:
-    return ToyTLSError(what, alert=AlertDescription.UNEXPECTED_MESSAGE)
-
-
-class Connection:
+class Connection(HandshakeSteps):
     """One side of a toytls/1 connection, with no I/O of its own.
 
     Args:
@@ -136,10 +112,6 @@ class Connection:
         self._verified: bool | None = None
         self._empty_records = 0
         self._error: ToyTLSError | None = None
-        #: the peer sent close_notify: nothing more will be read
-        self.peer_closed = False
-        #: this side sent close_notify (or a fatal alert): nothing more is sent
-        self.we_closed = False
         #: filled in when the handshake completes
         self.session: ev.SessionInfo | None = None
 
@@ -154,6 +126,20 @@ class Connection:
     def error(self) -> ToyTLSError | None:
         """The error that ended the connection, if one did."""
         return self._error
+
+    @property
+    def we_closed(self) -> bool:
+        """True once this side sent close_notify or a fatal alert: nothing more is sent."""
+        return self.state is State.SENT_CLOSE_NOTIFY or self.state is State.CLOSED
+
+    @property
+    def peer_closed(self) -> bool:
+        """True once the peer's close_notify arrived after the handshake (§5)."""
+        state = self.state
+        return state is State.RECEIVED_CLOSE_NOTIFY or (
+            # CLOSED with no error after the handshake means close_notify both ways
+            state is State.CLOSED and self._error is None and self.session is not None
+        )
 
     @property
     def closed(self) -> bool:
@@ -192,15 +178,12 @@ class Connection:
         Raises:
             RuntimeError: Not a client, or called twice.
         """
-        if self.role is not Role.CLIENT or self.state is not State.START:
+        row = transition(self.role, self.state, Signal.INITIATE)
+        if row is None:
             raise RuntimeError("initiate() starts a client connection, once")
-        assert isinstance(self.config, ClientConfig)
         events: list[ev.Event] = []
-        self._client_random = self._random(RANDOM_SIZE)
-        self._server_name = self.config.server_name
-        hello = ClientHello(random=self._client_random, server_name=self._server_name)
-        self._send_handshake(hello, events)
-        self.state = State.WAIT_SERVER_HELLO
+        self._send_client_hello(events)
+        self.state = row.next
         return events
 
     def send_application_data(self, data: bytes | bytearray | memoryview) -> list[ev.Event]:
@@ -218,7 +201,7 @@ class Connection:
         """
         if self._error is not None:
             raise self._error
-        if self.state is not State.CONNECTED or self.we_closed:
+        if self.state not in SENDS_DATA:
             raise RuntimeError(
                 "application data can only be sent after the handshake and before close_notify"
             )
@@ -250,14 +233,18 @@ class Connection:
         connection fails instead (the events end with ConnectionFailed).
         """
         events: list[ev.Event] = []
-        if self.we_closed or self.state is State.CLOSED:
-            return events
+        row = transition(self.role, self.state, Signal.CLOSE_NOTIFY_SENT)
+        if row is not None:
+            self._close(row, events)
+        return events
+
+    def _close(self, row: Transition, events: list[ev.Event]) -> None:
+        """Send close_notify and take the table's row for it."""
         exhausted = self._send_alert(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY, events)
         if exhausted is not None:
             self._fail(exhausted, events)
-        elif self.state is not State.CONNECTED or self.peer_closed:
-            self.state = State.CLOSED
-        return events
+        else:
+            self.state = row.next
 
     def _send_record(
         self,
@@ -285,12 +272,6 @@ class Connection:
                 )
             )
 
-    def _send_handshake(self, message: AnyMessage, events: list[ev.Event]) -> None:
-        raw = encode_message(message)
-        self._transcript.add(raw)
-        events.append(ev.HandshakeMessageSent(message=message, raw=raw))
-        self._send_record(ContentType.HANDSHAKE, raw, events)
-
     def _send_alert(
         self,
         level: AlertLevel,
@@ -303,7 +284,6 @@ class Connection:
             self._send_record(ContentType.ALERT, bytes((level, description)), events)
         except ToyTLSError as exhausted:
             return exhausted  # §3.4: close without an alert rather than wrap
-        self.we_closed = True
         events.append(ev.AlertSent(level=level, description=description, protected=protected))
         return None
 
@@ -326,7 +306,7 @@ class Connection:
         if self.state is State.START:
             raise RuntimeError("call initiate() before receiving")
         events: list[ev.Event] = []
-        if self.state is State.CLOSED or self.peer_closed:
+        if self.state in READS_NOTHING:
             return events  # §5: whatever follows close_notify is ignored
         try:
             if not data:
@@ -339,7 +319,7 @@ class Connection:
         return events
 
     def _receive_eof(self) -> None:
-        if self.state is State.CONNECTED:
+        if self.state in RECEIVES_DATA:
             raise ToyTLSError(
                 "the connection was cut without close_notify (truncation): "
                 "the data may be incomplete",
@@ -352,7 +332,7 @@ class Connection:
 
     def _read_records(self, events: list[ev.Event]) -> None:
         reader = self._reader
-        while self.state is not State.CLOSED and not self.peer_closed:
+        while self.state not in READS_NOTHING:
             opener = self._opener
             found = reader.next_record_view(MAX_PLAINTEXT if opener is None else MAX_CIPHERTEXT)
             if found is None:
@@ -360,7 +340,7 @@ class Connection:
             content_type, header, fragment = found
             if (
                 content_type is ContentType.APPLICATION_DATA
-                and self.state is State.CONNECTED
+                and self.state in RECEIVES_DATA
                 and opener is not None
                 and not self.trace
             ):
@@ -395,7 +375,7 @@ class Connection:
                 )
             )
         if content_type not in ACCEPTED_CONTENT[self.state]:
-            raise _unexpected(
+            raise unexpected(
                 f"{content_type.name.lower()} record not allowed in state '{self.state.value}'"
             )
         if plaintext:
@@ -428,7 +408,7 @@ class Connection:
     def _count_empty_record(self) -> None:
         self._empty_records += 1
         if self._empty_records > MAX_EMPTY_RECORDS:
-            raise _unexpected(f"more than {MAX_EMPTY_RECORDS} empty records in a row")
+            raise unexpected(f"more than {MAX_EMPTY_RECORDS} empty records in a row")
 
     def _handle_alert(self, payload: bytes, events: list[ev.Event]) -> None:
         if len(payload) != _PLAIN_ALERT_SIZE:
@@ -446,7 +426,9 @@ class Connection:
                 alert=described,
                 from_peer=True,
             )
-        if self.state is not State.CONNECTED:
+        row = transition(self.role, self.state, Signal.CLOSE_NOTIFY_RECEIVED)
+        assert row is not None  # ACCEPTED_CONTENT let the alert in
+        if row.reply:
             # close_notify during the handshake aborts it: answer and close.
             self._send_alert(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY, events)
             raise ToyTLSError(
@@ -454,192 +436,14 @@ class Connection:
                 alert=AlertDescription.CLOSE_NOTIFY,
                 from_peer=True,
             )
-        self.peer_closed = True
         events.append(ev.CloseNotifyReceived())
-        if self.we_closed:
-            self.state = State.CLOSED
+        self.state = row.next
 
     def _fail(self, error: ToyTLSError, events: list[ev.Event]) -> None:
         if error.alert is not None and not error.from_peer and not self.we_closed:
             self._send_alert(AlertLevel.FATAL, AlertDescription(error.alert), events)
-        self.we_closed = True
-        self.state = State.CLOSED
+        row = transition(self.role, self.state, Signal.FAILURE)
+        assert row is not None  # receive_data and the senders stop once CLOSED
+        self.state = row.next
         self._error = error
         events.append(ev.ConnectionFailed(error=error))
-
-    # -------------------------------------------------------------- handshake
-
-    def _handle_handshake(self, payload: bytes, events: list[ev.Event]) -> None:
-        message = parse_message(payload)  # framing first: decode_error
-        row = TRANSITIONS.get((self.role, self.state))
-        if row is None or message.msg_type != row[0]:
-            raise _unexpected(
-                f"handshake message {message.msg_type} not allowed in state '{self.state.value}'"
-            )
-        received = ev.HandshakeMessageReceived(message=message, raw=payload)
-        if isinstance(message, ClientHello):
-            self._on_client_hello(message, received, events)
-        elif isinstance(message, ServerHello):
-            self._on_server_hello(message, received, events)
-        elif isinstance(message, Certificate):
-            self._on_certificate(message, received, events)
-        elif isinstance(message, ClientKeyExchange):
-            self._on_client_key_exchange(message, received, events)
-        else:
-            assert isinstance(message, Finished)
-            self._on_finished(message, received, events)
-        if self.state is not State.CLOSED:
-            self.state = row[1]
-
-    def _on_client_hello(
-        self, hello: ClientHello, received: ev.HandshakeMessageReceived, events: list[ev.Event]
-    ) -> None:
-        assert isinstance(self.config, ServerConfig)
-        check_server_name(hello.server_name)
-        names = self.config.server_names
-        if names is not None and hello.server_name not in names:
-            raise ToyTLSError(
-                f"this server does not serve {hello.server_name!r}",
-                alert=AlertDescription.UNRECOGNIZED_NAME,
-            )
-        self._transcript.add(received.raw)
-        events.append(received)
-        self._client_random = hello.random
-        self._server_name = hello.server_name
-        self._server_random = self._random(RANDOM_SIZE)
-        self._chain = self.config.certificate_chain
-        self._send_handshake(ServerHello(random=self._server_random), events)
-        self._send_handshake(Certificate(certificates=self._chain), events)
-
-    def _on_server_hello(
-        self, hello: ServerHello, received: ev.HandshakeMessageReceived, events: list[ev.Event]
-    ) -> None:
-        self._transcript.add(received.raw)
-        events.append(received)
-        self._server_random = hello.random
-
-    def _on_certificate(
-        self,
-        message: Certificate,
-        received: ev.HandshakeMessageReceived,
-        events: list[ev.Event],
-    ) -> None:
-        assert isinstance(self.config, ClientConfig)
-        check_certificate_count(message)
-        self._transcript.add(received.raw)
-        events.append(received)
-        self._chain = message.certificates
-        public_key = self._check_chain(message.certificates, events)
-        # Only now, with a key that passed §4, does anything get encrypted.
-        self._secret = self._random(SECRET_SIZE)
-        encrypted = self._encrypt_secret(public_key, self._secret)
-        self._send_handshake(ClientKeyExchange(encrypted_secret=encrypted), events)
-        schedule = self._activate_keys(events)
-        verify_data = finished_verify_data(schedule.client_finished, schedule.th)
-        self._send_handshake(Finished(verify_data=verify_data), events)
-
-    def _check_chain(self, ders: tuple[bytes, ...], events: list[ev.Event]) -> rsa.RSAPublicKey:
-        assert isinstance(self.config, ClientConfig)
-        config = self.config
-        certificates = parse_chain(ders)
-        if config.verify:
-            if self.trace:  # explanation only; the verifier below decides
-                for link in check_links(certificates, config.roots):
-                    events.append(ev.CertificateChecked(link=link))
-            verified = verify_server_certificates(
-                certificates, config.server_name, config.roots, now=config.now
-            )
-            events.append(
-                ev.ChainVerified(
-                    server_name=config.server_name,
-                    path=tuple(c.subject.rfc4514_string() for c in verified.path),
-                )
-            )
-            self._verified = True
-        else:
-            events.append(ev.VerificationSkipped(server_name=config.server_name))
-            self._verified = False
-        return _rsa_key(certificates[0])
-
-    def _on_client_key_exchange(
-        self,
-        message: ClientKeyExchange,
-        received: ev.HandshakeMessageReceived,
-        events: list[ev.Event],
-    ) -> None:
-        assert isinstance(self.config, ServerConfig)
-        check_secret_length(message, self.config.modulus_bytes)
-        self._transcript.add(received.raw)
-        events.append(received)
-        # Drawn before decrypting, so nothing observable depends on the result.
-        fallback = self._random(SECRET_SIZE)
-        self._secret = decrypt_secret(self.config.private_key, message.encrypted_secret, fallback)
-        self._activate_keys(events)
-
-    def _activate_keys(self, events: list[ev.Event]) -> KeySchedule:
-        schedule = derive_schedule(
-            secret=self._secret,
-            client_random=self._client_random,
-            server_random=self._server_random,
-            th=self._transcript.digest(),
-        )
-        self._schedule = schedule
-        client = (schedule.client_write_key, schedule.client_write_iv)
-        server = (schedule.server_write_key, schedule.server_write_iv)
-        mine, theirs = (client, server) if self.role is Role.CLIENT else (server, client)
-        self._sealer = RecordSealer(*mine)
-        self._opener = RecordOpener(*theirs)
-        events.append(ev.KeysDerived(secret=self._secret, schedule=schedule))
-        return schedule
-
-    def _on_finished(
-        self,
-        message: Finished,
-        received: ev.HandshakeMessageReceived,
-        events: list[ev.Event],
-    ) -> None:
-        schedule = self._schedule
-        assert schedule is not None
-        if self.role is Role.SERVER:
-            expected = finished_verify_data(schedule.client_finished, schedule.th)
-        else:
-            expected = finished_verify_data(schedule.server_finished, self._transcript.digest())
-        if not finished_matches(expected, message.verify_data):
-            raise ToyTLSError(
-                "the peer's Finished does not match: it holds other keys or saw another handshake",
-                alert=AlertDescription.DECRYPT_ERROR,
-            )
-        self._transcript.add(received.raw)
-        events.append(received)
-        if self.role is Role.SERVER:
-            verify_data = finished_verify_data(schedule.server_finished, self._transcript.digest())
-            self._send_handshake(Finished(verify_data=verify_data), events)
-        self.session = ev.SessionInfo(
-            protocol=PROTOCOL_NAME,
-            cipher=CIPHER_NAME,
-            server_name=self._server_name,
-            certificate_chain=self._chain,
-            verified=self._verified,
-            session_key_fingerprint=session_key_fingerprint(self._secret),
-            client_random=self._client_random,
-            server_random=self._server_random,
-        )
-        events.append(ev.HandshakeComplete(session=self.session))
-        # Only the record keys are needed from now on: forget key X and the
-        # rest of the schedule (less to leak, less memory per connection).
-        self._secret = b""
-        self._schedule = None
-
-
-def _rsa_key(leaf: x509.Certificate) -> rsa.RSAPublicKey:
-    try:
-        key = leaf.public_key()
-    except (UnsupportedAlgorithm, ValueError):
-        key = None
-    if not isinstance(key, rsa.RSAPublicKey):
-        # Even without verification there is no way to send X to such a key.
-        raise CertificateVerifyError(
-            "the leaf certificate's key is not RSA, so key X cannot be sent to it",
-            alert=AlertDescription.BAD_CERTIFICATE,
-        )
-    return key

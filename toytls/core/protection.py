@@ -26,11 +26,6 @@ def record_nonce(iv: bytes, seq: int) -> bytes:
 _HEADER = struct.Struct(">BHH")
 
 
-def protected_header(content_type: int, plaintext_length: int) -> bytes:
-    """The header of a protected record, which is also its AAD."""
-    return _HEADER.pack(content_type, PROTOCOL_VERSION, plaintext_length + TAG_SIZE)
-
-
 def _exhausted() -> ToyTLSError:
     # §3.4: close rather than wrap. No alert: it would need a seq too.
     return ToyTLSError("sequence numbers exhausted; the connection must close", alert=None)
