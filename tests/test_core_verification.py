@@ -26,7 +26,8 @@ import toytls.core.verification
 from toytls.attacker import tamper
 from toytls.core.constants import AlertDescription
 from toytls.core.errors import CertificateVerifyError
-from toytls.core.verification import VerifiedChain, check_links, parse_chain, verify_server_chain
+from toytls.core.links import check_links
+from toytls.core.verification import VerifiedChain, parse_chain, verify_server_chain
 from toytls.pki.generate import (
     PKI,
     Issued,

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from .constants import AlertDescription, AlertLevel, ContentType
 from .errors import ToyTLSError
 from .keyschedule import KeySchedule
+from .links import LinkCheck
 from .messages import AnyMessage
-from .verification import LinkCheck
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

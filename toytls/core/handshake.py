@@ -42,6 +42,7 @@ from .keyschedule import (
     finished_verify_data,
     session_key_fingerprint,
 )
+from .links import check_links
 from .messages import (
     AnyMessage,
     Certificate,
@@ -58,7 +59,7 @@ from .messages import (
 )
 from .protection import RecordOpener, RecordSealer
 from .state import Role, State, transition
-from .verification import check_links, parse_chain, verify_server_certificates
+from .verification import parse_chain, verify_server_certificates
 
 _M = TypeVar("_M", ClientHello, ServerHello, Certificate, ClientKeyExchange, Finished)
 

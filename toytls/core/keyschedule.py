@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
 from .constants import SECRET_SIZE
 
-_OAEP = padding.OAEP(
+#: §3.2 — the OAEP parameters that carry key X: SHA-256 and MGF1-SHA-256, no label.
+OAEP_PADDING = padding.OAEP(
     mgf=padding.MGF1(algorithm=hashes.SHA256()),
     algorithm=hashes.SHA256(),
     label=None,
@@ -109,7 +110,7 @@ def finished_matches(expected: bytes, received: bytes) -> bool:
 
 def encrypt_secret(public_key: rsa.RSAPublicKey, secret: bytes) -> bytes:
     """Encrypt the secret with RSA-OAEP (SHA-256, MGF1-SHA-256, no label)."""
-    return public_key.encrypt(secret, _OAEP)
+    return public_key.encrypt(secret, OAEP_PADDING)
 
 
 def decrypt_secret(
@@ -132,7 +133,7 @@ def decrypt_secret(
         The decrypted secret if it is exactly 32 bytes, else ``fallback``.
     """
     try:
-        secret = private_key.decrypt(encrypted_secret, _OAEP)
+        secret = private_key.decrypt(encrypted_secret, OAEP_PADDING)
     except ValueError:
         return fallback
     # A well-formed OAEP message around a secret of the wrong length is

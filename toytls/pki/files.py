@@ -88,7 +88,9 @@ def load_pem_certificates(data: bytes) -> list[x509.Certificate]:
         return x509.load_pem_x509_certificates(data)
     except ValueError:
         # cryptography's own message points at its FAQ; ours says what to fix.
-        raise PEMError("not a PEM certificate bundle: no certificate could be read from it") from None
+        raise PEMError(
+            "not a PEM certificate bundle: no certificate could be read from it"
+        ) from None
 
 
 def load_pem_private_key_rsa(data: bytes) -> rsa.RSAPrivateKey:

@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 from ..core.constants import ContentType
+from ..core.keyschedule import OAEP_PADDING
+from ..core.links import SHA256_DIGEST_INFO
 from ..core.protection import RecordOpener, RecordSealer
 
-#: DigestInfo prefix of a SHA-256 PKCS#1 v1.5 signature (RFC 8017 §9.2).
-_SHA256_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
 _CHUNK = 32
 
 
@@ -68,7 +68,7 @@ def asymmetric_only(reply: bytes, server_key: rsa.RSAPrivateKey) -> AsymmetricLe
             opened = public_key.recover_data_from_signature(signature, padding.PKCS1v15(), None)
         except InvalidSignature:  # pragma: no cover - a fresh signature opens
             opened = b""
-        recovered += opened.removeprefix(_SHA256_PREFIX)
+        recovered += opened.removeprefix(SHA256_DIGEST_INFO)
     return AsymmetricLesson(locked=locked, read_with_public_key=recovered[: len(reply)])
 
 
@@ -94,9 +94,7 @@ def rsa_versus_aes(message: bytes, key: rsa.RSAPrivateKey, *, rounds: int = 200)
     """
     data = message[:190]
     public_key = key.public_key()
-    oaep = padding.OAEP(
-        mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None
-    )
+    oaep = OAEP_PADDING
     start = time.perf_counter()
     for _ in range(rounds):
         key.decrypt(public_key.encrypt(data, oaep), oaep)

@@ -23,6 +23,7 @@ import re
 from ..core import events as ev
 from ..core.constants import AlertDescription, AlertLevel, ContentType, alert_name
 from ..core.errors import CertificateVerifyError, ToyTLSError
+from ..core.links import LinkCheck
 from ..core.messages import (
     AnyMessage,
     Certificate,
@@ -31,7 +32,6 @@ from ..core.messages import (
     Finished,
     ServerHello,
 )
-from ..core.verification import LinkCheck
 from .hexdump import der_subject
 from .narration_texts import ALERT_MEANINGS, INDENT, TEXT
 
