@@ -9,6 +9,7 @@ and key, and hands each new connection an immutable config.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -23,6 +24,9 @@ DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 #: How many server handshakes may do their RSA work at once (one per core
 #: here; RSA releases the GIL).
 DEFAULT_HANDSHAKE_WORKERS = 2
+
+if TYPE_CHECKING:
+    from .keyexchange import KeyExchangeLoad
 
 StrOrPath = str | Path
 
@@ -60,10 +64,26 @@ class Context:
         self.handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT
         self.handshake_workers = DEFAULT_HANDSHAKE_WORKERS
         self.trace = False
+        self._key_exchange_load: KeyExchangeLoad | None = None
 
     def __repr__(self) -> str:
         side = "server" if self.server_side else "client"
         return f"<toytls.Context {side} verify={self.verify} roots={len(self.roots)}>"
+
+    @property
+    def key_exchange_load(self) -> KeyExchangeLoad:
+        """Server only: the key exchanges under way on this context's streams.
+
+        Made on first use, and resized if :attr:`handshake_workers` changed.
+        """
+        load = self._key_exchange_load
+        if load is None:
+            from .keyexchange import KeyExchangeLoad  # trio, only when serving
+
+            load = self._key_exchange_load = KeyExchangeLoad(self.handshake_workers)
+        elif load.limiter.total_tokens != self.handshake_workers:
+            load.limiter.total_tokens = self.handshake_workers
+        return load
 
     def load_verify_locations(
         self, cafile: StrOrPath | None = None, cadata: str | bytes | None = None

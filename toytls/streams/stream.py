@@ -29,11 +29,8 @@ from __future__ import annotations
 
 import enum
 import math
-import operator
 import warnings
-import weakref
 from collections.abc import Callable
-from types import TracebackType
 from typing import NoReturn
 
 import trio
@@ -43,7 +40,10 @@ from ..core.config import ClientConfig, ServerConfig
 from ..core.connection import Connection
 from ..core.errors import ToyTLSError
 from ..core.state import State
+from .conflict import Conflict
 from .context import Context
+from .incoming import check_max_bytes, take
+from .keyexchange import receive_handshake
 
 #: How much to ask the transport for at once.
 _RECEIVE_SIZE = 65536
@@ -62,34 +62,6 @@ class ToyTLSInsecureWarning(UserWarning):
 
 class NeedHandshakeError(Exception):
     """Session details were asked for before the handshake completed."""
-
-
-class _Conflict:
-    """Raise BusyResourceError if two tasks do the same thing at once.
-
-    Used as a context manager, except in send_all and receive_some, which
-    test and set ``held`` inline: two method calls per operation matter on
-    the data path.
-    """
-
-    __slots__ = ("held", "msg")
-
-    def __init__(self, msg: str) -> None:
-        self.msg = msg
-        self.held = False
-
-    def __enter__(self) -> None:
-        if self.held:
-            raise trio.BusyResourceError(self.msg)
-        self.held = True
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.held = False
 
 
 class _State(enum.Enum):
@@ -155,8 +127,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         self._transport_busy = False
         self._send_waiters = trio.lowlevel.ParkingLot()
         self._send_waiting = 0  # tasks parked there (cheaper than bool(lot))
-        self._send_conflict = _Conflict("another task is sending on this stream")
-        self._receive_conflict = _Conflict("another task is receiving on this stream")
+        self._send_conflict = Conflict("another task is sending on this stream")
+        self._receive_conflict = Conflict("another task is receiving on this stream")
         self._deadline: float | None = None
         if server_side:
             try:
@@ -293,7 +265,9 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             if self.server_side and self._conn.session is None:
                 # Any of these bytes may hold a ClientKeyExchange (a client
                 # may send its whole flight at once): the RSA work.
-                events = await self._receive_key_exchange(bytes(data))
+                events = await receive_handshake(
+                    self._conn, self.context.key_exchange_load, bytes(data)
+                )
             else:
                 events = self._conn.receive_data(bytes(data))
         except ToyTLSError as error:  # the connection had already failed
@@ -303,32 +277,6 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             await self._fail(failure)
         if self._conn.state is State.CLOSED:
             await self._close_transport_if_done()
-
-    async def _receive_key_exchange(self, data: bytes) -> list[ev.Event]:
-        """Feed the server handshake bytes, which may hold ClientKeyExchange.
-
-        RSA decryption takes most of a millisecond and releases the GIL.
-        When other key exchanges are under way it runs in a worker thread, a
-        few at a time, so a flood of them neither blocks the event loop (and
-        the established connections on it) nor queues without bound, and
-        two can use two cores. Alone, it runs inline: a thread hop would
-        only add latency.
-        """
-        load = _key_exchange_load(self.context)
-        alone = load.pending == 0 and trio.current_time() - load.last_done > _KEY_EXCHANGE_QUIET
-        load.pending += 1
-        try:
-            if alone:
-                events = self._conn.receive_data(data)
-            else:
-                events = await trio.to_thread.run_sync(
-                    self._conn.receive_data, data, limiter=_handshake_limiter(self.context)
-                )
-        finally:
-            load.pending -= 1
-        if any(isinstance(event, ev.KeysDerived) for event in events):
-            load.last_done = trio.current_time()  # this one did the RSA work
-        return events
 
     async def _close_transport_if_done(self) -> None:
         # §5: a side that has both sent and received close_notify closes the
@@ -472,7 +420,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         conflict.held = True
         try:
             if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 1):
-                max_bytes = _check_max_bytes(max_bytes)  # converts, or raises
+                max_bytes = check_max_bytes(max_bytes)  # converts, or raises
             if self._state is not _State.OK:
                 self._check_status()
             checkpointed = False
@@ -483,34 +431,11 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 if self._incoming or self._eof_received:
                     if not checkpointed:
                         await trio.lowlevel.checkpoint()
-                    return self._take(max_bytes) if self._incoming else b""
+                    return take(self._incoming, max_bytes) if self._incoming else b""
                 await self._receive_and_process()  # reading is a checkpoint
                 checkpointed = True
         finally:
             conflict.held = False
-
-    def _take(self, max_bytes: int | None) -> bytes:
-        """Up to ``max_bytes`` of the oldest buffered data (all if None).
-
-        A single buffered record is returned as it is, without a copy.
-        """
-        incoming = self._incoming
-        first = incoming[0]
-        if len(incoming) == 1 and (max_bytes is None or len(first) <= max_bytes):
-            incoming.clear()  # the usual case: one record, returned whole
-            return first
-        if max_bytes is not None and len(first) > max_bytes:
-            incoming[0] = first[max_bytes:]
-            return first[:max_bytes]
-        count, size = 1, len(first)
-        while count < len(incoming) and (
-            max_bytes is None or size + len(incoming[count]) <= max_bytes
-        ):
-            size += len(incoming[count])
-            count += 1
-        pieces = incoming[:count]
-        del incoming[:count]
-        return pieces[0] if count == 1 else b"".join(pieces)
 
     async def wait_send_all_might_not_block(self) -> None:
         """Wait until :meth:`send_all` would probably not block (see trio)."""
@@ -573,48 +498,3 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                         pass
         finally:
             await self.transport_stream.aclose()
-
-
-_LIMITERS: weakref.WeakKeyDictionary[Context, trio.CapacityLimiter] = weakref.WeakKeyDictionary()
-
-
-class _KeyExchangeLoad:
-    """How busy a server context is with key exchanges right now."""
-
-    __slots__ = ("last_done", "pending")
-
-    def __init__(self) -> None:
-        #: handshake steps being processed right now
-        self.pending = 0
-        #: when the last key exchange (the RSA work) finished
-        self.last_done = -math.inf
-
-
-#: Handshake work counts as "alone" (done inline) only if no key exchange
-#: finished this recently: in a flood, many arrive in one scheduler batch,
-#: and doing them all inline would hold the event loop for the whole batch.
-_KEY_EXCHANGE_QUIET = 0.002
-
-_LOADS: weakref.WeakKeyDictionary[Context, _KeyExchangeLoad] = weakref.WeakKeyDictionary()
-
-
-def _key_exchange_load(context: Context) -> _KeyExchangeLoad:
-    load = _LOADS.get(context)
-    if load is None:
-        load = _LOADS[context] = _KeyExchangeLoad()
-    return load
-
-
-def _handshake_limiter(context: Context) -> trio.CapacityLimiter:
-    """The one limiter shared by every server stream of ``context``."""
-    limiter = _LIMITERS.get(context)
-    if limiter is None or limiter.total_tokens != context.handshake_workers:
-        limiter = _LIMITERS[context] = trio.CapacityLimiter(context.handshake_workers)
-    return limiter
-
-
-def _check_max_bytes(max_bytes: int) -> int:
-    value = operator.index(max_bytes)
-    if value < 1:
-        raise ValueError("max_bytes must be >= 1")
-    return value
