@@ -104,28 +104,3 @@ class ConnectionPair:
         self.pump()
         assert self.client.handshake_complete, self.client_events
         assert self.server.handshake_complete, self.server_events
-
-
-def split_records(data: bytes) -> list[tuple[int, bytes]]:
-    """Split wire bytes into ``(content_type, fragment)``.
-
-    The tests' own record parser, independent of :mod:`toytls.core.records`, so a
-    bug there cannot hide itself. Every byte must belong to a whole record.
-    """
-    records = []
-    while data:
-        assert len(data) >= 5, data
-        assert data[1:3] == b"\x01\x00", data[:5]
-        length = int.from_bytes(data[3:5], "big")
-        assert len(data) >= 5 + length, (len(data), length)
-        records.append((data[0], data[5 : 5 + length]))
-        data = data[5 + length :]
-    return records
-
-
-def wire_records(data: bytes) -> list[bytes]:
-    """Split wire bytes into whole records (header and fragment)."""
-    return [
-        bytes([content_type]) + b"\x01\x00" + len(fragment).to_bytes(2, "big") + fragment
-        for content_type, fragment in split_records(data)
-    ]

@@ -1,9 +1,9 @@
 """A scripted hostile toytls/1 peer: a client and a server that send anything.
 
-Everything on the wire is built here from ``PROTOCOL.md`` — record headers
-(§1), handshake framing (§2), the key schedule (§3.3) and AES-128-GCM record
-protection (§3.4) — not with toytls's own encoders, so a bug there cannot
-hide itself. The peer *holds the keys*: it derives the session keys from its
+Everything on the wire is built with :mod:`wire`, from ``PROTOCOL.md`` —
+record headers (§1), handshake framing (§2), the key schedule (§3.3) and
+AES-128-GCM record protection (§3.4) — not with toytls's own encoders, so a
+bug there cannot hide itself. The peer *holds the keys*: it derives the session keys from its
 own secret (the client) or from the server's private key (the server), so it
 can read the protected alerts it provokes and seal any record at any
 sequence number.
@@ -26,7 +26,6 @@ Every wait is bounded by a timeout of at most :data:`TIMEOUT` seconds.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import ipaddress
 import itertools
 import os
@@ -37,179 +36,34 @@ from typing import Literal, NamedTuple
 
 import trio
 from cryptography import x509
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from wire import (
+    ALERT,
+    APPLICATION_DATA,
+    CERTIFICATE,
+    CLIENT_HELLO,
+    CLIENT_KEY_EXCHANGE,
+    CLOSE_NOTIFY,
+    FINISHED,
+    HANDSHAKE,
+    SERVER_HELLO,
+    WARNING,
+    Direction,
+    Keys,
+    certificate_body,
+    client_hello_body,
+    derive_keys,
+    hmac_sha256,
+    message,
+    oaep,
+    record,
+    split_wire,
+    vector,
+)
 
 #: The longest any single wait of the hostile peer may take, in seconds.
 TIMEOUT = 5.0
-
-# §1 content types, §2 message types, §5 alert levels, as plain numbers.
-ALERT, HANDSHAKE, APPLICATION_DATA = 21, 22, 23
-CLIENT_HELLO, SERVER_HELLO, CERTIFICATE, CLIENT_KEY_EXCHANGE, FINISHED = 1, 2, 11, 16, 20
-WARNING, FATAL = 1, 2
-VERSION = 0x0100
-TAG = 16
-MAX_PLAIN = 16384
-MAX_PROTECTED = MAX_PLAIN + TAG
-
-# §5 alert codes.
-CLOSE_NOTIFY = 0
-UNEXPECTED_MESSAGE = 10
-BAD_RECORD_MAC = 20
-RECORD_OVERFLOW = 22
-BAD_CERTIFICATE = 42
-CERTIFICATE_EXPIRED = 45
-ILLEGAL_PARAMETER = 47
-UNKNOWN_CA = 48
-DECODE_ERROR = 50
-DECRYPT_ERROR = 51
-PROTOCOL_VERSION = 70
-
-ALERT_NAMES = {
-    CLOSE_NOTIFY: "close_notify",
-    UNEXPECTED_MESSAGE: "unexpected_message",
-    BAD_RECORD_MAC: "bad_record_mac",
-    RECORD_OVERFLOW: "record_overflow",
-    BAD_CERTIFICATE: "bad_certificate",
-    CERTIFICATE_EXPIRED: "certificate_expired",
-    ILLEGAL_PARAMETER: "illegal_parameter",
-    UNKNOWN_CA: "unknown_ca",
-    DECODE_ERROR: "decode_error",
-    DECRYPT_ERROR: "decrypt_error",
-    PROTOCOL_VERSION: "protocol_version",
-}
-
-# ----------------------------------------------------------------- the wire
-
-
-def header(content_type: int, length: int, *, version: int = VERSION) -> bytes:
-    """A §1 record header with any type, version and length."""
-    return bytes((content_type,)) + version.to_bytes(2, "big") + length.to_bytes(2, "big")
-
-
-def record(content_type: int, fragment: bytes, *, version: int = VERSION) -> bytes:
-    """An unprotected record."""
-    return header(content_type, len(fragment), version=version) + fragment
-
-
-def vector(data: bytes, size: int) -> bytes:
-    """``data`` behind a ``size``-byte length."""
-    return len(data).to_bytes(size, "big") + data
-
-
-def message(msg_type: int, body: bytes, *, length: int | None = None) -> bytes:
-    """``msg_type ‖ uint24 length ‖ body`` (§2); ``length`` overrides the field."""
-    return bytes((msg_type,)) + (len(body) if length is None else length).to_bytes(3, "big") + body
-
-
-def client_hello_body(random: bytes, name: bytes) -> bytes:
-    return random + vector(name, 1)
-
-
-def certificate_body(ders: Sequence[bytes]) -> bytes:
-    return vector(b"".join(vector(der, 3) for der in ders), 3)
-
-
-def flip(data: bytes, index: int, bit: int = 0x01) -> bytes:
-    """``data`` with one bit of byte ``index`` (negative counts from the end) flipped."""
-    index %= len(data)
-    return data[:index] + bytes((data[index] ^ bit,)) + data[index + 1 :]
-
-
-def split_wire(data: bytes) -> list[bytes]:
-    """Split well-framed wire bytes into whole records."""
-    out = []
-    while data:
-        length = int.from_bytes(data[3:5], "big")
-        out.append(data[: 5 + length])
-        data = data[5 + length :]
-    return out
-
-
-# ------------------------------------------------------------- the keys (§3)
-
-
-def _hmac(key: bytes, data: bytes) -> bytes:
-    return hmac.new(key, data, hashlib.sha256).digest()
-
-
-@dataclass(frozen=True)
-class Keys:
-    """Every value of §3.3, derived here from the spec's formulas."""
-
-    th: bytes
-    client_key: bytes
-    server_key: bytes
-    client_iv: bytes
-    server_iv: bytes
-    client_finished: bytes
-    server_finished: bytes
-
-
-def derive_keys(*, secret: bytes, client_random: bytes, server_random: bytes, th: bytes) -> Keys:
-    """HKDF-SHA256 (RFC 5869) written out: Extract once, one Expand block each."""
-    master = _hmac(client_random + server_random, secret)
-
-    def derive(label: str, length: int) -> bytes:
-        return _hmac(master, label.encode("ascii") + b"\x00" + th + b"\x01")[:length]
-
-    return Keys(
-        th=th,
-        client_key=derive("client key", 16),
-        server_key=derive("server key", 16),
-        client_iv=derive("client iv", 12),
-        server_iv=derive("server iv", 12),
-        client_finished=derive("client finished", 32),
-        server_finished=derive("server finished", 32),
-    )
-
-
-def oaep(public_key: rsa.RSAPublicKey, plaintext: bytes, *, hash_name: str = "sha256") -> bytes:
-    """RSA-OAEP with ``hash_name`` for both the hash and MGF1, no label."""
-    algorithm: hashes.HashAlgorithm = hashes.SHA256() if hash_name == "sha256" else hashes.SHA1()
-    return public_key.encrypt(
-        plaintext, padding.OAEP(mgf=padding.MGF1(algorithm), algorithm=algorithm, label=None)
-    )
-
-
-def modulus_bytes(public_key: rsa.RSAPublicKey) -> int:
-    return (public_key.key_size + 7) // 8
-
-
-class Direction:
-    """One direction's AES-128-GCM key, IV and implicit sequence number."""
-
-    def __init__(self, key: bytes, iv: bytes) -> None:
-        self.aead = AESGCM(key)
-        self.iv = iv
-        self.seq = 0
-        #: every nonce used so far, in order
-        self.nonces: list[bytes] = []
-
-    def nonce(self, seq: int) -> bytes:
-        return (int.from_bytes(self.iv, "big") ^ seq).to_bytes(12, "big")
-
-    def seal(self, content_type: int, plaintext: bytes) -> bytes:
-        """A whole protected record at the next sequence number."""
-        nonce = self.nonce(self.seq)
-        self.seq += 1
-        self.nonces.append(nonce)
-        head = header(content_type, len(plaintext) + TAG)
-        return head + self.aead.encrypt(nonce, plaintext, head)
-
-    def open(self, head: bytes, fragment: bytes) -> bytes | None:
-        """Decrypt the record at the next sequence number; None if it fails."""
-        nonce = self.nonce(self.seq)
-        self.seq += 1
-        self.nonces.append(nonce)
-        if len(fragment) < TAG:
-            return None
-        try:
-            return self.aead.decrypt(nonce, fragment, head)
-        except InvalidTag:
-            return None
 
 
 # ---------------------------------------------------------- what comes back
@@ -550,7 +404,7 @@ class HostileClient(Peer):
 
     def client_verify_data(self) -> bytes:
         assert self.keys is not None
-        return _hmac(self.keys.client_finished, self.keys.th)
+        return hmac_sha256(self.keys.client_finished, self.keys.th)
 
     def finished(self, verify_data: bytes | None = None) -> bytes:
         """The protected client Finished record (added to the transcript)."""
@@ -564,7 +418,7 @@ class HostileClient(Peer):
         rec = await self.read_record()
         assert rec is not None, "closed instead of the server Finished"
         assert rec.content_type == HANDSHAKE and rec.protected, rec
-        expected = message(FINISHED, _hmac(self.keys.server_finished, self.th()))
+        expected = message(FINISHED, hmac_sha256(self.keys.server_finished, self.th()))
         assert rec.plaintext == expected, "the server Finished does not match"
         self.add_transcript(expected)
 
@@ -645,13 +499,13 @@ class HostileServer(Peer):
         rec = await self.read_record()
         assert rec is not None, "the client closed before its Finished"
         assert rec.content_type == HANDSHAKE and rec.protected, rec
-        expected = message(FINISHED, _hmac(self.keys.client_finished, self.keys.th))
+        expected = message(FINISHED, hmac_sha256(self.keys.client_finished, self.keys.th))
         assert rec.plaintext == expected, "the client Finished does not match"
         self.add_transcript(expected)
 
     def server_verify_data(self) -> bytes:
         assert self.keys is not None
-        return _hmac(self.keys.server_finished, self.th())
+        return hmac_sha256(self.keys.server_finished, self.th())
 
     def finished(self, verify_data: bytes | None = None) -> bytes:
         if verify_data is None:

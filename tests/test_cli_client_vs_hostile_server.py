@@ -30,7 +30,16 @@ import trio
 from cryptography.hazmat.primitives.asymmetric import ec
 from helpers import der
 from hostile import (
+    TIMEOUT,
+    HostileServer,
+    Record,
+    hostile_listener,
+    open_tcp,
+)
+from processes import Result, run
+from wire import (
     ALERT,
+    ALERT_NAMES,
     APPLICATION_DATA,
     BAD_CERTIFICATE,
     BAD_RECORD_MAC,
@@ -47,23 +56,17 @@ from hostile import (
     PROTOCOL_VERSION,
     RECORD_OVERFLOW,
     SERVER_HELLO,
-    TIMEOUT,
     UNEXPECTED_MESSAGE,
     UNKNOWN_CA,
     WARNING,
     Direction,
-    HostileServer,
-    Record,
     certificate_body,
     flip,
     header,
-    hostile_listener,
     message,
-    open_tcp,
     record,
     vector,
 )
-from processes import Result, run
 
 import toytls
 from toytls.attacker.tamper import swap_public_key, tamper_subject
@@ -79,18 +82,6 @@ from toytls.pki.generate import (
 
 MESSAGE = "hostile servers everywhere"
 CERT_REJECTED, PROTOCOL_FAILED = 3, 4
-ALERT_NAMES = {
-    CLOSE_NOTIFY: "close_notify",
-    UNEXPECTED_MESSAGE: "unexpected_message",
-    BAD_RECORD_MAC: "bad_record_mac",
-    RECORD_OVERFLOW: "record_overflow",
-    BAD_CERTIFICATE: "bad_certificate",
-    CERTIFICATE_EXPIRED: "certificate_expired",
-    UNKNOWN_CA: "unknown_ca",
-    DECODE_ERROR: "decode_error",
-    DECRYPT_ERROR: "decrypt_error",
-    PROTOCOL_VERSION: "protocol_version",
-}
 
 
 # ------------------------------------------------------------------ chains

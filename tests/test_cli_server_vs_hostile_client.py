@@ -39,6 +39,16 @@ import trio
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from hostile import (
+    CLOSED,
+    TIMEOUT,
+    Alert,
+    HostileClient,
+    hostile_client,
+    open_tcp,
+    peer_name,
+)
+from processes import Background, start_server
+from wire import (
     ALERT,
     ALERT_NAMES,
     APPLICATION_DATA,
@@ -47,7 +57,6 @@ from hostile import (
     CLIENT_HELLO,
     CLIENT_KEY_EXCHANGE,
     CLOSE_NOTIFY,
-    CLOSED,
     DECODE_ERROR,
     DECRYPT_ERROR,
     FATAL,
@@ -57,26 +66,19 @@ from hostile import (
     PROTOCOL_VERSION,
     RECORD_OVERFLOW,
     SERVER_HELLO,
-    TIMEOUT,
     UNEXPECTED_MESSAGE,
     WARNING,
-    Alert,
     Direction,
-    HostileClient,
     client_hello_body,
     derive_keys,
     flip,
     header,
-    hostile_client,
     message,
     modulus_bytes,
     oaep,
-    open_tcp,
-    peer_name,
     record,
     vector,
 )
-from processes import Background, start_server
 
 import toytls
 

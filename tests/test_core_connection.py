@@ -11,7 +11,8 @@ let ``seq`` wrap. Every way of *failing* a check of the spec is in
 from __future__ import annotations
 
 import pytest
-from helpers import ConnectionPair, client_config, der, failure, server_config, split_records
+from helpers import ConnectionPair, client_config, der, failure, server_config
+from wire import split_records
 
 from toytls import events as ev
 from toytls.core.connection import Connection

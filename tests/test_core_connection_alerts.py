@@ -12,10 +12,10 @@ story of §5:
   ``from_peer`` True (level 2), and sends nothing back;
 * every later call raises that same error, and nothing more is sent.
 
-The records are built here from the spec — headers, handshake framing,
-AES-128-GCM with ``iv XOR seq`` under the keys of the ``KeysDerived`` event —
-not with the implementation's own encoders, so the tests hold the code to
-the document.
+The records are built with :mod:`wire`, from the spec — headers, handshake
+framing, AES-128-GCM with ``iv XOR seq`` under the keys of the
+``KeysDerived`` event — not with the implementation's own encoders, so the
+tests hold the code to the document.
 """
 
 from __future__ import annotations
@@ -27,11 +27,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import wire
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from helpers import ConnectionPair, client_config, der, failure, server_config, split_records
+from helpers import ConnectionPair, client_config, der, failure, server_config
+from wire import (
+    ALERT,
+    APPLICATION_DATA,
+    CERTIFICATE,
+    CLIENT_HELLO,
+    CLIENT_KEY_EXCHANGE,
+    FINISHED,
+    HANDSHAKE,
+    SERVER_HELLO,
+    certificate_body,
+    client_hello_body,
+    flip,
+    header,
+    message,
+    record,
+    split_records,
+    vector,
+)
 
 from toytls import events as ev
 from toytls.attacker.tamper import swap_public_key, tamper_subject
@@ -43,43 +61,18 @@ from toytls.core.errors import ToyTLSError
 from toytls.core.keyschedule import KeySchedule
 from toytls.pki.generate import PKI, Issued, generate_key, make_leaf
 
-ALERT, HANDSHAKE, APP_DATA = 21, 22, 23
-CLIENT_HELLO, SERVER_HELLO, CERTIFICATE, CLIENT_KEY_EXCHANGE, FINISHED = 1, 2, 11, 16, 20
 PLAIN_ALERT_SIZE = 5 + 2
 PROTECTED_ALERT_SIZE = 5 + 2 + 16
 
 # ------------------------------------------------------ building the wire
 
 
-def record(content_type: int, fragment: bytes, *, version: int = 0x0100) -> bytes:
-    """A record as §1 lays it out, with any content type and version."""
-    return (
-        bytes((content_type,))
-        + version.to_bytes(2, "big")
-        + len(fragment).to_bytes(2, "big")
-        + fragment
-    )
-
-
-def header(content_type: int, length: int, *, version: int = 0x0100) -> bytes:
-    return bytes((content_type,)) + version.to_bytes(2, "big") + length.to_bytes(2, "big")
-
-
-def message(msg_type: int, body: bytes) -> bytes:
-    """``msg_type ‖ uint24 length ‖ body`` (§2)."""
-    return bytes((msg_type,)) + len(body).to_bytes(3, "big") + body
-
-
-def vector(data: bytes, size: int) -> bytes:
-    return len(data).to_bytes(size, "big") + data
-
-
 def client_hello(name: bytes = b"localhost", random: bytes = b"\x11" * 32) -> bytes:
-    return message(CLIENT_HELLO, random + vector(name, 1))
+    return message(CLIENT_HELLO, client_hello_body(random, name))
 
 
 def certificate(*ders: bytes) -> bytes:
-    return message(CERTIFICATE, vector(b"".join(vector(d, 3) for d in ders), 3))
+    return message(CERTIFICATE, certificate_body(ders))
 
 
 def shape(data: bytes) -> list[tuple[int, int]]:
@@ -93,14 +86,7 @@ def seal(
     """Protect a record as §3.4 says, with ``writer``'s ("client"/"server") keys."""
     key = getattr(schedule, f"{writer}_write_key")
     iv = getattr(schedule, f"{writer}_write_iv")
-    nonce = (int.from_bytes(iv, "big") ^ seq).to_bytes(12, "big")
-    head = header(content_type, len(plaintext) + 16)
-    return head + AESGCM(key).encrypt(nonce, plaintext, head)
-
-
-def flip(data: bytes, index: int, bit: int = 0x01) -> bytes:
-    index %= len(data)
-    return data[:index] + bytes((data[index] ^ bit,)) + data[index + 1 :]
+    return wire.seal(key, iv, seq, content_type, plaintext)
 
 
 # ---------------------------------------------------------- the stages
@@ -211,7 +197,7 @@ def assert_fatal(
         assert out == record(ALERT, bytes((2, alert)))
 
     # After a fatal alert a side never sends again, and every call raises.
-    for data in (b"", b"more", record(APP_DATA, b"x" * 20)):
+    for data in (b"", b"more", record(APPLICATION_DATA, b"x" * 20)):
         with pytest.raises(ToyTLSError) as info:
             conn.receive_data(data)
         assert info.value is error
@@ -320,7 +306,7 @@ def _dropped(st: Stage) -> bytes:
 
 def _other_direction(st: Stage) -> bytes:
     """The right sequence number, but sealed under the server's write keys."""
-    return seal(st.schedule, "server", 1, APP_DATA, b"wrong direction")
+    return seal(st.schedule, "server", 1, APPLICATION_DATA, b"wrong direction")
 
 
 def _tampered(index: int, *, new_type: int | None = None) -> Callable[[Stage], bytes]:
@@ -334,7 +320,7 @@ def _tampered(index: int, *, new_type: int | None = None) -> Callable[[Stage], b
 
 
 def _short_tag(st: Stage) -> bytes:
-    return record(APP_DATA, b"\x00" * 15)
+    return record(APPLICATION_DATA, b"\x00" * 15)
 
 
 def _flipped_client_finished_ciphertext(st: Stage) -> bytes:
@@ -376,7 +362,7 @@ def _client_finished_as_server_finished(st: Stage) -> bytes:
 
 def _empty_records(count: int) -> Callable[[Stage], bytes]:
     return lambda st: b"".join(
-        seal(st.schedule, "client", 1 + i, APP_DATA, b"") for i in range(count)
+        seal(st.schedule, "client", 1 + i, APPLICATION_DATA, b"") for i in range(count)
     )
 
 
@@ -448,19 +434,19 @@ UNEXPECTED_MESSAGE = params(
             raw(header(99, 20000, version=0x0301)),
         ),
         # §2: application data before the peer's Finished
-        ("app-data-before-client-hello", "start", "server", raw(record(APP_DATA, b"early"))),
-        ("app-data-before-server-hello", "hello", "client", raw(record(APP_DATA, b"early"))),
-        ("app-data-instead-of-client-finished", "key_exchange", "server", C(0, APP_DATA, b"early")),
+        ("app-data-before-client-hello", "start", "server", raw(record(APPLICATION_DATA, b"early"))),
+        ("app-data-before-server-hello", "hello", "client", raw(record(APPLICATION_DATA, b"early"))),
+        ("app-data-instead-of-client-finished", "key_exchange", "server", C(0, APPLICATION_DATA, b"early")),
         (
             "app-data-instead-of-server-finished",
             "client_finished",
             "client",
-            S(0, APP_DATA, b"early"),
+            S(0, APPLICATION_DATA, b"early"),
         ),
         # §1: an empty application_data record before the handshake is complete
-        ("empty-app-data-before-handshake", "start", "server", raw(record(APP_DATA, b""))),
-        ("empty-app-data-to-client-in-handshake", "hello", "client", raw(record(APP_DATA, b""))),
-        ("empty-app-data-protected-in-handshake", "key_exchange", "server", C(0, APP_DATA, b"")),
+        ("empty-app-data-before-handshake", "start", "server", raw(record(APPLICATION_DATA, b""))),
+        ("empty-app-data-to-client-in-handshake", "hello", "client", raw(record(APPLICATION_DATA, b""))),
+        ("empty-app-data-protected-in-handshake", "key_exchange", "server", C(0, APPLICATION_DATA, b"")),
         # §2: messages out of order
         ("second-client-hello", "hello", "server", hs(client_hello())),
         ("finished-before-client-key-exchange", "hello", "server", hs(ZERO_FINISHED)),
@@ -520,17 +506,17 @@ BAD_RECORD_MAC = params(
         ("type-changed-to-handshake", "connected", "server", _tampered(0, new_type=HANDSHAKE)),
         ("type-changed-to-alert", "connected", "server", _tampered(0, new_type=ALERT)),
         ("shorter-than-a-tag", "connected", "server", _short_tag),
-        ("zero-length-protected-record", "connected", "server", raw(record(APP_DATA, b""))),
+        ("zero-length-protected-record", "connected", "server", raw(record(APPLICATION_DATA, b""))),
         ("replayed", "connected", "server", _replayed),
         ("reordered", "connected", "server", _reordered),
         ("dropped", "connected", "server", _dropped),
         ("other-direction-keys", "connected", "server", _other_direction),
-        ("plaintext-app-data", "connected", "server", raw(record(APP_DATA, b"plaintext data"))),
+        ("plaintext-app-data", "connected", "server", raw(record(APPLICATION_DATA, b"plaintext data"))),
         (
             "plaintext-app-data-longer-than-a-tag",
             "connected",
             "server",
-            raw(record(APP_DATA, b"plaintext data that is long enough")),
+            raw(record(APPLICATION_DATA, b"plaintext data that is long enough")),
         ),
         ("plaintext-alert-to-server", "connected", "server", raw(record(ALERT, b"\x02\x0a"))),
         (
@@ -554,7 +540,7 @@ BAD_RECORD_MAC = params(
             "16400-protected-passes-header-check",
             "connected",
             "server",
-            raw(record(APP_DATA, b"\0" * 16400)),
+            raw(record(APPLICATION_DATA, b"\0" * 16400)),
         ),
     ],
 )
@@ -563,10 +549,10 @@ RECORD_OVERFLOW = params(
     AD.RECORD_OVERFLOW,
     [
         ("plain-16385-header-only", "start", "server", raw(header(HANDSHAKE, 16385))),
-        ("plain-65535-header-only", "start", "server", raw(header(APP_DATA, 65535))),
+        ("plain-65535-header-only", "start", "server", raw(header(APPLICATION_DATA, 65535))),
         ("plain-16385-to-client", "hello", "client", hs(b"\0" * 16385)),
         ("plain-16400-before-keys", "hello", "server", raw(header(HANDSHAKE, 16400))),
-        ("protected-16401-header-only", "connected", "server", raw(header(APP_DATA, 16401))),
+        ("protected-16401-header-only", "connected", "server", raw(header(APPLICATION_DATA, 16401))),
         ("protected-16401-in-handshake", "key_exchange", "server", raw(header(HANDSHAKE, 16401))),
         ("protected-16401-to-client", "client_finished", "client", raw(header(ALERT, 16401))),
     ],
@@ -721,7 +707,7 @@ PROTOCOL_VERSION = params(
             "0x0301-when-protected",
             "connected",
             "server",
-            raw(record(APP_DATA, b"\0" * 20, version=0x0301)),
+            raw(record(APPLICATION_DATA, b"\0" * 20, version=0x0301)),
         ),
         (
             "0x0301-to-client",
@@ -797,33 +783,33 @@ def test_32_empty_records_are_fine_and_a_nonempty_one_resets_the_count(pki: PKI)
     wire = b""
     for _ in range(3):
         for _ in range(32):
-            wire += seal(schedule, "client", seq, APP_DATA, b"")
+            wire += seal(schedule, "client", seq, APPLICATION_DATA, b"")
             seq += 1
-        wire += seal(schedule, "client", seq, APP_DATA, b"reset")
+        wire += seal(schedule, "client", seq, APPLICATION_DATA, b"reset")
         seq += 1
     events = st.server.receive_data(wire)
     assert failure(events) is None
     assert events == [ev.ApplicationData(data=b"reset")] * 3
     # After the last reset, 32 more empty records are fine and the 33rd fails.
     events = st.server.receive_data(
-        b"".join(seal(schedule, "client", seq + i, APP_DATA, b"") for i in range(32))
+        b"".join(seal(schedule, "client", seq + i, APPLICATION_DATA, b"") for i in range(32))
     )
     assert events == []
-    events = st.server.receive_data(seal(schedule, "client", seq + 32, APP_DATA, b""))
+    events = st.server.receive_data(seal(schedule, "client", seq + 32, APPLICATION_DATA, b""))
     assert_fatal(st.server, events, AD.UNEXPECTED_MESSAGE, protected=True, peer=st.client)
 
 
 def test_33_empty_records_fail_one_per_read(pki: PKI) -> None:
     st = stage(pki, "connected")
     for seq in range(1, 33):
-        assert st.server.receive_data(seal(st.schedule, "client", seq, APP_DATA, b"")) == []
-    events = st.server.receive_data(seal(st.schedule, "client", 33, APP_DATA, b""))
+        assert st.server.receive_data(seal(st.schedule, "client", seq, APPLICATION_DATA, b"")) == []
+    events = st.server.receive_data(seal(st.schedule, "client", 33, APPLICATION_DATA, b""))
     assert_fatal(st.server, events, AD.UNEXPECTED_MESSAGE, protected=True, peer=st.client)
 
 
 def test_empty_records_counted_on_the_client_too(pki: PKI) -> None:
     st = stage(pki, "connected")
-    wire = b"".join(seal(st.schedule, "server", 1 + i, APP_DATA, b"") for i in range(33))
+    wire = b"".join(seal(st.schedule, "server", 1 + i, APPLICATION_DATA, b"") for i in range(33))
     events = st.client.receive_data(wire)
     assert_fatal(st.client, events, AD.UNEXPECTED_MESSAGE, protected=True, peer=st.server)
 
@@ -833,7 +819,7 @@ def test_empty_records_counted_on_the_client_too(pki: PKI) -> None:
 
 def test_16400_byte_protected_record_is_accepted(pki: PKI) -> None:
     st = stage(pki, "connected")
-    wire = seal(st.schedule, "client", 1, APP_DATA, b"\x5a" * 16384)
+    wire = seal(st.schedule, "client", 1, APPLICATION_DATA, b"\x5a" * 16384)
     assert wire[3:5] == (16400).to_bytes(2, "big")
     assert st.server.receive_data(wire) == [ev.ApplicationData(data=b"\x5a" * 16384)]
     assert st.server.error is None

@@ -10,7 +10,8 @@ the §2 order of checks: framing, then msg_type, then the body's own rules.
 from __future__ import annotations
 
 import pytest
-from helpers import client_config, der, server_config, wire_records
+from helpers import client_config, der, server_config
+from wire import wire_records
 
 from toytls import events as ev
 from toytls.core.connection import Connection

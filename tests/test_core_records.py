@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import pytest
+from wire import header
 
 from toytls.core.constants import (
     MAX_CIPHERTEXT,
@@ -24,11 +25,6 @@ from toytls.core.records import RawRecord, RecordReader, check_header, encode_re
 HANDSHAKE = ContentType.HANDSHAKE
 ALERT = ContentType.ALERT
 APPDATA = ContentType.APPLICATION_DATA
-
-
-def header(content_type: int, length: int, version: int = 0x0100) -> bytes:
-    """A raw 5-byte record header, whatever its values."""
-    return bytes((content_type,)) + version.to_bytes(2, "big") + length.to_bytes(2, "big")
 
 
 def read_all(reader: RecordReader, limit: int = MAX_PLAINTEXT) -> list[RawRecord]:
@@ -129,7 +125,7 @@ def test_check_header_unknown_content_type(content_type: int) -> None:
 @pytest.mark.parametrize("version", [0x0000, 0x0001, 0x0101, 0x0200, 0x0300, 0x0303, 0xFF00])
 def test_check_header_wrong_version(version: int) -> None:
     with pytest.raises(ToyTLSError) as caught:
-        check_header(header(HANDSHAKE, 10, version), MAX_PLAINTEXT)
+        check_header(header(HANDSHAKE, 10, version=version), MAX_PLAINTEXT)
     assert caught.value.alert == AlertDescription.PROTOCOL_VERSION
 
 
@@ -174,11 +170,11 @@ def test_check_header_order(
     content_type: int, version: int, length: int, alert: AlertDescription
 ) -> None:
     with pytest.raises(ToyTLSError) as caught:
-        check_header(header(content_type, length, version), MAX_PLAINTEXT)
+        check_header(header(content_type, length, version=version), MAX_PLAINTEXT)
     assert caught.value.alert == alert
     # The reader applies the same order, with only the header in hand.
     reader = RecordReader()
-    reader.feed(header(content_type, length, version))
+    reader.feed(header(content_type, length, version=version))
     with pytest.raises(ToyTLSError) as caught:
         reader.next_record(MAX_PLAINTEXT)
     assert caught.value.alert == alert
@@ -218,7 +214,7 @@ def test_header_at_limit_waits_for_body(length: int, limit: int) -> None:
     "bad_header",
     [
         header(0x42, 3),
-        header(HANDSHAKE, 3, 0x0303),
+        header(HANDSHAKE, 3, version=0x0303),
         header(HANDSHAKE, MAX_PLAINTEXT + 1),
     ],
     ids=["type", "version", "length"],
@@ -236,7 +232,7 @@ def test_header_checked_at_fifth_byte(bad_header: bytes) -> None:
 def test_bad_header_after_good_record_in_same_feed() -> None:
     good = encode_record(HANDSHAKE, b"hello")
     reader = RecordReader()
-    reader.feed(good + header(HANDSHAKE, 70, 0x0301))
+    reader.feed(good + header(HANDSHAKE, 70, version=0x0301))
     assert reader.next_record(MAX_PLAINTEXT) == raw(HANDSHAKE, b"hello")
     with pytest.raises(ToyTLSError) as caught:
         reader.next_record(MAX_PLAINTEXT)
@@ -336,7 +332,7 @@ def test_trailing_partial_record_is_kept(split: Splitter) -> None:
 @pytest.mark.parametrize("cut", range(5))
 def test_partial_header_is_not_checked(cut: int) -> None:
     reader = RecordReader()
-    reader.feed(header(0xEE, 0xFFFF, 0xFFFF)[:cut])
+    reader.feed(header(0xEE, 0xFFFF, version=0xFFFF)[:cut])
     assert reader.next_record(MAX_PLAINTEXT) is None
     assert reader.buffered == cut
 

@@ -24,9 +24,10 @@ import itertools
 from dataclasses import dataclass, field
 
 import pytest
-from helpers import ConnectionPair, client_config, der, wire_records
+from helpers import ConnectionPair, client_config, der
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from wire import wire_records
 
 from toytls import events as ev
 from toytls.core.connection import Connection
