@@ -33,7 +33,7 @@ from processes import (
     wait_until,
 )
 
-from toytls.cli.main import _build_parser
+from toytls.cli.parser import build_parser as _build_parser
 
 #: Every run is bounded; a command that should fail at once gets less.
 RUN_TIMEOUT = 20

@@ -8,7 +8,6 @@ tells a refused certificate from a broken connection.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
@@ -31,6 +30,7 @@ from .common import (
     usage_error_text,
 )
 from .console import Console, parse_address
+from .options import ClientOptions, TrustOptions
 
 
 class Failed(Exception):
@@ -43,28 +43,34 @@ class Failed(Exception):
         self.alert = alert
 
 
-def build_context(args: argparse.Namespace) -> Context:
-    """The client context from the flags.
+def build_context(trust: TrustOptions) -> Context:
+    """The client context for ``trust``: its roots, or no checks with ``insecure``.
 
     Raises:
         FileNotFoundError: The CA file or a --trust file is missing.
         ValueError: A file holds no readable certificate.
     """
-    if args.insecure:
+    if trust.insecure:
         context = create_default_context()
         context.verify = False
         return context
-    for path in (args.cafile, *args.trust):
+    for path in (trust.cafile, *trust.trust):
         if not path.exists():
-            hint = " — run `toytls certs` first" if path == args.cafile else ""
+            hint = " — run `toytls certs` first" if path == trust.cafile else ""
             raise FileNotFoundError(f"{path} not found{hint}")
-    context = create_default_context(cafile=args.cafile)
-    for extra in args.trust:
+    context = create_default_context(cafile=trust.cafile)
+    for extra in trust.trust:
         context.load_verify_locations(cafile=extra)
     return context
 
 
 def failure_of(exc: BaseException, console: Console) -> Failed:
+    """Why a client end's stream broke, with the exit status that says so.
+
+    Args:
+        exc: The ``trio.BrokenResourceError`` (its cause is the toytls error).
+        console: For the language of the explanation.
+    """
     cause = exc.__cause__
     if isinstance(cause, CertificateVerifyError):
         return Failed(
@@ -94,13 +100,16 @@ async def _one_message(stream: trio.abc.HalfCloseableStream, text: str, console:
 
 
 async def _http(
-    stream: trio.abc.HalfCloseableStream, args: argparse.Namespace, console: Console
+    stream: trio.abc.HalfCloseableStream,
+    request: tuple[str, str],
+    host: str,
+    console: Console,
 ) -> None:
     """One HTTP request: the head on the console, the body on stdout."""
     from .. import __version__
     from ..web.httpclient import HttpError, HttpResponse, http_request
 
-    method, target = args.http
+    method, target = request
     body_out = sys.stdout.buffer
     last_byte = b"\n"
 
@@ -115,7 +124,6 @@ async def _http(
         for name, value in response.headers:
             console.line(f"< {name}: {value}")
 
-    host = args.server_name
     console.line(f"> {method} {target} HTTP/1.1 (Host: {host})", style="cyan")
     try:
         response = await http_request(
@@ -177,13 +185,14 @@ async def _interactive(stream: trio.abc.HalfCloseableStream, console: Console) -
         raise broken[0]
 
 
-async def session(args: argparse.Namespace, console: Console, context: Context | None) -> None:
-    """Connect, handshake and talk.
+async def session(options: ClientOptions, console: Console, context: Context | None) -> None:
+    """Connect, handshake and talk as ``options`` say.
 
     Raises:
         Failed: With the exit status and the reason.
     """
-    host, port = parse_address(args.connect, what="--connect")
+    host, port = parse_address(options.connect, what="--connect")
+    server_name = options.trust.server_name
     try:
         tcp = await trio.open_tcp_stream(host, port)
     except OSError as exc:
@@ -196,9 +205,7 @@ async def session(args: argparse.Namespace, console: Console, context: Context |
         def on_event(event: ev.Event) -> None:
             console.event(event, side="client")
 
-        stream = ToyTLSStream(
-            tcp, context, server_hostname=args.server_name, event_handler=on_event
-        )
+        stream = ToyTLSStream(tcp, context, server_hostname=server_name, event_handler=on_event)
     try:
         async with stream:
             if isinstance(stream, ToyTLSStream):
@@ -207,39 +214,45 @@ async def session(args: argparse.Namespace, console: Console, context: Context |
                     await stream.do_handshake()
                 for warning in caught:
                     console.warn(str(warning.message))
-            if args.http is not None:
-                await _http(stream, args, console)
-            elif args.message is not None:
-                await _one_message(stream, args.message, console)
+            if options.http is not None:
+                await _http(stream, options.http, server_name, console)
+            elif options.message is not None:
+                await _one_message(stream, options.message, console)
             else:
                 await _interactive(stream, console)
     except trio.BrokenResourceError as exc:
         raise failure_of(exc, console) from None
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
-    """The ``toytls client`` command."""
+def run(options: ClientOptions, console: Console) -> int:
+    """The ``toytls client`` command.
+
+    Returns:
+        0, or the status of :class:`Failed` (1 an HTTP error answer, 3 a
+        rejected certificate, 4 a connection or protocol failure), 2 for a
+        bad flag value or file, 130 when interrupted.
+    """
     try:
-        parse_address(args.connect, what="--connect")
-        if args.http is not None:
+        parse_address(options.connect, what="--connect")
+        if options.http is not None:
             from ..web.httpclient import make_request
 
-            make_request(args.http[0], args.http[1], args.server_name)
-        context = None if args.plaintext else build_context(args)
+            make_request(*options.http, options.trust.server_name)
+        context = None if options.plaintext else build_context(options.trust)
         if context is not None:
-            context.client_config(args.server_name)  # checks the name now
+            context.client_config(options.trust.server_name)  # checks the name now
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE
-    if args.insecure:
+    if options.trust.insecure:
         console.warn(
             "--insecure: the server's certificate will NOT be checked. Anyone between "
             "you and the server can pose as it, read and change everything."
         )
-    if args.plaintext:
+    if options.plaintext:
         console.warn("--plaintext: no encryption at all; everything is readable on the wire")
     try:
-        interrupted = trio.run(until_interrupted, session, args, console, context)
+        interrupted = trio.run(until_interrupted, session, options, console, context)
     except Failed as failure:
         console.error(failure.reason)
         console.record(

@@ -7,6 +7,7 @@ status; :mod:`toytls.cli.main` parses the flags and calls it.
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -107,6 +108,16 @@ async def splice_then_abort(
     elif result.failed_side == "b":
         await abort(a)
     return result
+
+
+def fail(message: str, status: int = EXIT_FAILED) -> int:
+    """Say ``toytls: message`` on stderr, uncoloured, and return ``status``.
+
+    For failures before a command has a :class:`~.console.Console`, or
+    outside one (the demo's).
+    """
+    print(f"toytls: {message}", file=sys.stderr)
+    return status
 
 
 def usage_error_text(exc: BaseException) -> str:

@@ -12,12 +12,15 @@ import datetime
 import json
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..core import events as ev
 from ..story.eventjson import event_to_dict
 from ..story.hexdump import annotate_record
 from ..story.narration import Narrator
+
+if TYPE_CHECKING:
+    from .options import OutputOptions
 
 _STYLES = {
     "bold": "1",
@@ -88,6 +91,21 @@ class Console:
         self.sink = sink
         self._narrators: dict[str, Narrator] = {}
 
+    @classmethod
+    def for_output(cls, output: OutputOptions, *, timestamps: bool) -> Console:
+        """The console a command's output flags ask for.
+
+        Colour only on a terminal, and never with ``--no-color`` or ``--json``.
+        """
+        return cls(
+            json_mode=output.json,
+            color=sys.stdout.isatty() and not output.no_color and not output.json,
+            lang=output.lang,
+            level=output.level,
+            hexdump=output.hexdump,
+            timestamps=timestamps,
+        )
+
     def forget(self, prefix: str) -> None:
         """Drop the narration state of a connection that ended."""
         for key in [k for k in self._narrators if k.endswith(f" {prefix}")]:
@@ -98,7 +116,11 @@ class Console:
         """Whether streams should report their events to this console."""
         return self.json_mode or self.hexdump or self.level >= 1
 
-    def _paint(self, text: str, style: str | None) -> str:
+    def paint(self, text: str, style: str | None) -> str:
+        """``text`` in ``style`` ("bold red", …) if colours are on, else as it is.
+
+        The one place that writes terminal colour codes.
+        """
         if not self.color or style is None:
             return text
         codes = ";".join(_STYLES[s] for s in style.split())
@@ -106,20 +128,29 @@ class Console:
 
     def _stamp(self) -> str:
         now = datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3]
-        return self._paint(f"[{now}] ", "dim")
+        return self.paint(f"[{now}] ", "dim")
 
     def line(self, text: str, *, style: str | None = None, prefix: str = "") -> None:
         """Print one line of text (nothing in JSON mode)."""
         if self.json_mode:
             return
         stamp = self._stamp() if self.timestamps else ""
-        print(f"{stamp}{prefix}{self._paint(text, style)}", file=self.out, flush=True)
+        print(f"{stamp}{prefix}{self.paint(text, style)}", file=self.out, flush=True)
 
     def record(self, kind: str, **fields: object) -> None:
         """Print one JSON object (JSON mode only) with a time and ``event``."""
         if not self.json_mode:
             return
         self._emit_json({"time": _now_iso(), "event": kind, **fields})
+
+    def emit(self, obj: dict[str, object]) -> None:
+        """Print one JSON object as it is (JSON mode only; no time added)."""
+        if self.json_mode:
+            self._emit_json(obj)
+
+    def prompt(self, text: str) -> None:
+        """A line that asks the person for something: printed in every mode."""
+        print(text, file=self.out, flush=True)
 
     def _emit_json(self, obj: dict[str, object]) -> None:
         if self.sink is not None:
@@ -129,11 +160,11 @@ class Console:
 
     def warn(self, text: str) -> None:
         """A warning for people, on stderr, always shown (also in JSON mode)."""
-        print(self._paint(f"WARNING: {text}", "bold yellow"), file=self.err, flush=True)
+        print(self.paint(f"WARNING: {text}", "bold yellow"), file=self.err, flush=True)
 
     def error(self, text: str) -> None:
         """A one-line error on stderr."""
-        print(self._paint(f"toytls: {text}", "bold red"), file=self.err, flush=True)
+        print(self.paint(f"toytls: {text}", "bold red"), file=self.err, flush=True)
 
     def event(self, event: ev.Event, *, side: str, prefix: str = "", role: str = "client") -> None:
         """Show one connection event at the console's level.

@@ -13,7 +13,6 @@ the command line prints.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import tempfile
 import warnings
@@ -36,6 +35,7 @@ from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from . import proxy as proxy_command
 from . import server as server_command
 from .console import Console
+from .options import ProxyOptions, ServerOptions
 
 #: Writes one line; ``highlight`` marks the one sentence that matters.
 Write = Callable[[str, bool], None]
@@ -94,18 +94,17 @@ class Stage:
 
     async def server(self, nursery: trio.Nursery, *, plaintext: bool = False) -> int:
         """Start the echo server (``toytls server``) on a free port."""
-        args = argparse.Namespace(
+        options = ServerOptions(
             accept="127.0.0.1:0",
             app="echo",
-            forward=None,
             cert_chain=self.pki_dir / "chain.pem",
             key=self.pki_dir / "server.key",
-            handshake_timeout=10.0,
+            plaintext=plaintext,
         )
-        context = None if plaintext else server_command.build_context(args)
+        context = None if plaintext else server_command.build_context(options)
         console = Console(json_mode=True, sink=lambda _: None)
         port: int = await nursery.start(
-            functools.partial(server_command.serve, args, console, context)
+            functools.partial(server_command.serve, options, console, context)
         )
         return port
 
@@ -113,16 +112,14 @@ class Stage:
         self, nursery: trio.Nursery, mode: str, upstream: int, *, rewrite: tuple[str, ...] = ()
     ) -> tuple[int, list[dict[str, object]]]:
         """Start the attacker (``toytls proxy``); returns its port and its events."""
-        args = argparse.Namespace(
-            mode=mode,
-            listen="127.0.0.1:0",
-            upstream=f"127.0.0.1:{upstream}",
-            rewrite=list(rewrite),
+        options = ProxyOptions(
+            mode=mode, listen="127.0.0.1:0", upstream=f"127.0.0.1:{upstream}", rewrite=rewrite
         )
         kit = load_attacker_kit(self.pki_dir) if Mode(mode).is_man_in_the_middle else None
         records: list[dict[str, object]] = []
         console = Console(json_mode=True, sink=records.append)
-        port: int = await nursery.start(functools.partial(proxy_command.serve, args, console, kit))
+        serve = functools.partial(proxy_command.serve, options, console, kit)
+        port: int = await nursery.start(serve)
         return port, records
 
     def client_context(self, kind: str) -> Context:

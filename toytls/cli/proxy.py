@@ -17,13 +17,11 @@ One timestamped line per event, mitmproxy style, or JSON with ``--json``.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import itertools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 
 import trio
@@ -49,6 +47,7 @@ from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from ..web.httpview import HttpConversation
 from .common import EXIT_USAGE, announce_listening, serve_until_stopped, usage_error_text
 from .console import Console, parse_address
+from .options import ProxyOptions
 
 _TO_SERVER = "client→server"
 _TO_CLIENT = "server→client"
@@ -491,17 +490,17 @@ async def _handle(
 
 
 async def serve(
-    args: argparse.Namespace,
+    options: ProxyOptions,
     console: Console,
     kit: AttackerKit | None,
     *,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen and attack until cancelled."""
-    mode = Mode(args.mode)
-    host, port = parse_address(args.listen, what="--listen")
-    upstream = parse_address(args.upstream, what="--upstream")
-    rewrite = [_split_rule(rule) for rule in args.rewrite]
+    mode = Mode(options.mode)
+    host, port = parse_address(options.listen, what="--listen")
+    upstream = parse_address(options.upstream, what="--upstream")
+    rewrite = [_split_rule(rule) for rule in options.rewrite]
     listeners = await trio.open_tcp_listeners(port, host=host)
     handler = functools.partial(
         _handle,
@@ -530,18 +529,18 @@ def _split_rule(rule: str) -> tuple[bytes, bytes]:
     return old.encode(), new.encode()
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
+def run(options: ProxyOptions, console: Console) -> int:
     """The ``toytls proxy`` command."""
     try:
-        mode = Mode(args.mode)
-        parse_address(args.listen, what="--listen")
-        parse_address(args.upstream, what="--upstream")
-        for rule in args.rewrite:
+        mode = Mode(options.mode)
+        parse_address(options.listen, what="--listen")
+        parse_address(options.upstream, what="--upstream")
+        for rule in options.rewrite:
             _split_rule(rule)
-        kit = load_attacker_kit(Path(args.certs)) if mode.is_man_in_the_middle else None
+        kit = load_attacker_kit(options.certs) if mode.is_man_in_the_middle else None
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE
     return serve_until_stopped(
-        serve, args, console, kit, console=console, address=args.listen, what="proxy"
+        serve, options, console, kit, console=console, address=options.listen, what="proxy"
     )

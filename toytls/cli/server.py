@@ -6,7 +6,6 @@ plus the narration of each connection at the chosen level.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import itertools
 import sys
@@ -32,6 +31,7 @@ from .common import (
     usage_error_text,
 )
 from .console import Console, parse_address
+from .options import ServerOptions
 
 #: What a connection's application sees: a stream of either kind.
 AnyStream = trio.abc.HalfCloseableStream
@@ -88,20 +88,21 @@ class ChatRoom:
                 pass
 
 
-def build_context(args: argparse.Namespace) -> Context:
-    """The server context from the flags.
+def build_context(options: ServerOptions) -> Context:
+    """The server context for ``options``: its chain, its key, its handshake deadline.
 
     Raises:
         FileNotFoundError: A certificate file is missing.
         ValueError: The files are not a matching chain and key.
     """
-    for path in (args.cert_chain, args.key):
+    for path in (options.cert_chain, options.key):
         if not path.exists():
             raise FileNotFoundError(
                 f"{path} not found — run `toytls certs` first to make the demo certificates"
             )
-    context = create_server_context(certfile=args.cert_chain, keyfile=args.key)
-    context.handshake_timeout = args.handshake_timeout
+    context = create_server_context(certfile=options.cert_chain, keyfile=options.key)
+    if options.handshake_timeout is not None:
+        context.handshake_timeout = options.handshake_timeout
     return context
 
 
@@ -195,10 +196,28 @@ def _describe_failure(error: BaseException | None, console: Console) -> str:
     return str(error) if error else "connection broken"
 
 
+def _server_events(console: Console, prefix: str, *, narrate: bool) -> Callable[[ev.Event], None]:
+    """The event handler of one server connection: the log line, and narration if wanted."""
+
+    def on_event(event: ev.Event) -> None:
+        if isinstance(event, ev.HandshakeComplete):
+            session = event.session
+            console.line(
+                f"handshake done: {session.server_name!r}, {session.cipher}, "
+                f"key X fingerprint {session.session_key_fingerprint}",
+                style="green",
+                prefix=prefix,
+            )
+        if narrate:
+            console.event(event, side="server", prefix=prefix, role="server")
+
+    return on_event
+
+
 async def _handle(
     tcp: trio.SocketStream,
     *,
-    args: argparse.Namespace,
+    app: str,
     context: Context | None,
     counter: itertools.count[int],
     setup: _Setup,
@@ -210,25 +229,13 @@ async def _handle(
     console.line(f"connected from {peer}", prefix=prefix)
     console.record("connect", connection=number, peer=peer)
     # Only the HTTP page shows the wire; the other apps skip the second parse.
-    tap = WireTap(tcp) if args.app == "http" else None
+    tap = WireTap(tcp) if app == "http" else None
     stream: AnyStream = tap or tcp
-    # A forwarded connection may carry megabytes: its records are told
-    # only at -vv, like the tunnel's.
-    narrate = console.wants_events and (args.app != "forward" or console.level >= 2)
     if context is not None:
-
-        def on_event(event: ev.Event) -> None:
-            if isinstance(event, ev.HandshakeComplete):
-                session = event.session
-                console.line(
-                    f"handshake done: {session.server_name!r}, {session.cipher}, "
-                    f"key X fingerprint {session.session_key_fingerprint}",
-                    style="green",
-                    prefix=prefix,
-                )
-            if narrate:
-                console.event(event, side="server", prefix=prefix, role="server")
-
+        # A forwarded connection may carry megabytes: its records are told
+        # only at -vv, like the tunnel's.
+        narrate = console.wants_events and (app != "forward" or console.level >= 2)
+        on_event = _server_events(console, prefix, narrate=narrate)
         stream = ToyTLSStream(tap or tcp, context, server_side=True, event_handler=on_event)
     conn = _Connection(number, peer, stream, tap)
     alert: str | None = None
@@ -236,7 +243,7 @@ async def _handle(
         async with stream:
             if isinstance(stream, ToyTLSStream):
                 await stream.do_handshake()
-            await APPS[args.app](conn, setup)
+            await APPS[app](conn, setup)
         how = "disconnected"
     except trio.BrokenResourceError as exc:
         cause = exc.__cause__
@@ -271,20 +278,31 @@ async def _operator(room: ChatRoom, console: Console) -> None:
 
 
 async def serve(
-    args: argparse.Namespace,
+    options: ServerOptions,
     console: Console,
     context: Context | None,
     *,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Listen and serve until cancelled."""
-    host, port = parse_address(args.accept, what="--accept")
+    """Listen on ``options.accept`` and serve ``options.app`` until cancelled.
+
+    Args:
+        options: What to serve, and where.
+        console: Where the log and the narration go.
+        context: The server context, or None for plaintext.
+        task_status: Receives the port actually bound (for port 0).
+
+    Raises:
+        OSError: The address cannot be listened on.
+        ValueError: An address in ``options`` is not HOST:PORT.
+    """
+    host, port = parse_address(options.accept, what="--accept")
     room = ChatRoom()
-    forward = parse_address(args.forward, what="--forward") if args.forward else None
+    forward = parse_address(options.forward, what="--forward") if options.forward else None
     setup = _Setup(console=console, room=room, forward=forward)
     handler = functools.partial(
         _handle,
-        args=args,
+        app=options.app,
         context=context,
         counter=itertools.count(1),
         setup=setup,
@@ -292,45 +310,39 @@ async def serve(
     # Opened before any nursery, so "address in use" is a plain OSError.
     listeners = await trio.open_tcp_listeners(port, host=host)
     mode = "plaintext (no encryption at all!)" if context is None else "toytls/1"
-    app = f"forwarding to {args.forward}" if forward else f"app {args.app}"
+    app = f"forwarding to {options.forward}" if forward else f"app {options.app}"
     announce_listening(
         console,
         listeners,
         task_status,
         f"listening on {{address}} ({mode}, {app}); Ctrl-C stops",
         plaintext=context is None,
-        app=args.app,
+        app=options.app,
     )
     async with trio.open_nursery() as nursery:
         nursery.start_soon(trio.serve_listeners, handler, listeners)
-        if args.app == "chat":
+        if options.app == "chat":
             console.line("type a line to answer every client, or @N text to answer client N")
             nursery.start_soon(_operator, room, console)
 
 
-def _choose_app(args: argparse.Namespace) -> str:
-    """The app from ``--app`` or ``--forward`` (the parser allows one of them).
+def run(options: ServerOptions, console: Console) -> int:
+    """The ``toytls server`` command: check the options, then serve until Ctrl-C.
 
-    Raises:
-        ValueError: ``--forward`` is not HOST:PORT.
+    Returns:
+        0 when stopped, 1 if it cannot listen, 2 for a bad address or
+        certificate file (one error line).
     """
-    if not args.forward:
-        return str(args.app or "echo")
-    parse_address(args.forward, what="--forward")
-    return "forward"
-
-
-def run(args: argparse.Namespace, console: Console) -> int:
-    """The ``toytls server`` command."""
     try:
-        parse_address(args.accept, what="--accept")
-        args.app = _choose_app(args)
-        context = None if args.plaintext else build_context(args)
+        parse_address(options.accept, what="--accept")
+        if options.forward:
+            parse_address(options.forward, what="--forward")
+        context = None if options.plaintext else build_context(options)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE
-    if args.plaintext:
+    if options.plaintext:
         console.warn("plaintext mode: everything crosses the network readable and changeable")
     return serve_until_stopped(
-        serve, args, console, context, console=console, address=args.accept, what="server"
+        serve, options, console, context, console=console, address=options.accept, what="server"
     )

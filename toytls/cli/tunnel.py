@@ -11,7 +11,6 @@ reason; the tunnel goes on serving.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import itertools
 import warnings
@@ -20,7 +19,7 @@ import trio
 
 from ..core import events as ev
 from ..streams.context import DEFAULT_HANDSHAKE_TIMEOUT, Context
-from ..streams.splice import abort
+from ..streams.splice import SpliceResult, abort
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from .client import build_context, failure_of
 from .common import (
@@ -34,6 +33,7 @@ from .common import (
     usage_error_text,
 )
 from .console import Console, parse_address
+from .options import TunnelOptions
 
 
 class _Refused(Exception):
@@ -47,14 +47,14 @@ class _Refused(Exception):
 
 
 async def _open_toytls(
-    number: int, args: argparse.Namespace, context: Context, console: Console
+    number: int, options: TunnelOptions, context: Context, console: Console
 ) -> ToyTLSStream:
     """Connect to the toytls server and complete the handshake.
 
     Raises:
         _Refused: Unreachable, too slow, or refused (certificate or protocol).
     """
-    host, port = parse_address(args.connect, what="--connect")
+    host, port = parse_address(options.connect, what="--connect")
     prefix = f"#{number} "
     try:
         tcp = await open_onwards(host, port)
@@ -68,7 +68,8 @@ async def _open_toytls(
         if console.hexdump or console.level >= 2 or (console.json_mode and not per_record):
             console.event(event, side="client", prefix=prefix)
 
-    stream = ToyTLSStream(tcp, context, server_hostname=args.server_name, event_handler=on_event)
+    name = options.trust.server_name
+    stream = ToyTLSStream(tcp, context, server_hostname=name, event_handler=on_event)
     try:
         with trio.fail_after(DEFAULT_HANDSHAKE_TIMEOUT), warnings.catch_warnings():
             # Said once at start-up, not once per connection.
@@ -90,14 +91,14 @@ async def _open_toytls(
 async def _handle(
     local: trio.SocketStream,
     *,
-    args: argparse.Namespace,
+    options: TunnelOptions,
     context: Context,
     console: Console,
     counter: itertools.count[int],
 ) -> None:
     number = next(counter)
     try:
-        await _tunnel_one(local, number, args=args, context=context, console=console)
+        await _tunnel_one(local, number, options=options, context=context, console=console)
     except Exception as exc:  # a bug must not take the other connections down
         console.line(
             f"internal error: {type(exc).__name__}: {exc}", style="yellow", prefix=f"#{number} "
@@ -109,18 +110,18 @@ async def _tunnel_one(
     local: trio.SocketStream,
     number: int,
     *,
-    args: argparse.Namespace,
+    options: TunnelOptions,
     context: Context,
     console: Console,
 ) -> None:
     """Tunnel one local connection, logging how it went."""
     prefix = f"#{number} "
     peer = peer_of(local)
-    console.line(f"accepted {peer}; connecting to {args.connect}", prefix=prefix)
+    console.line(f"accepted {peer}; connecting to {options.connect}", prefix=prefix)
     console.record("connect", connection=number, peer=peer)
     async with local:
         try:
-            stream = await _open_toytls(number, args, context, console)
+            stream = await _open_toytls(number, options, context, console)
         except _Refused as refused:
             # The local program sees its connection fail (a reset), not a
             # clean end that could pass for an empty answer.
@@ -135,30 +136,10 @@ async def _tunnel_one(
             )
             console.forget(prefix)
             return
-        session = stream.session
-        check = "chain checked" if session.verified else "chain NOT checked (--insecure)"
-        console.line(
-            f"toytls up: {session.server_name!r}, {check}, "
-            f"key X fingerprint {session.session_key_fingerprint}",
-            style="green" if session.verified else "yellow",
-            prefix=prefix,
-        )
-        console.record(
-            "tunnel_up",
-            connection=number,
-            server_name=session.server_name,
-            verified=session.verified,
-            session_key_fingerprint=session.session_key_fingerprint,
-        )
+        _log_up(stream, number, console)
         async with stream:
             result = await splice_then_abort(local, stream)
-    how = "closed"
-    if result.error is not None:
-        cause = result.error.__cause__
-        if result.failed_side == "b" and cause is not None:
-            how = f"failed: {failure_of(result.error, console).reason}"
-        else:
-            how = f"failed: the local program's connection broke ({cause or result.error})"
+    how = _how_it_ended(result, console)
     console.forget(prefix)
     console.line(
         f"{peer} {how} ({result.a_to_b} bytes sent through, {result.b_to_a} back)", prefix=prefix
@@ -173,45 +154,84 @@ async def _tunnel_one(
     )
 
 
+def _log_up(stream: ToyTLSStream, number: int, console: Console) -> None:
+    """The tunnel_up line: whom the toytls connection reached, and whether it was checked."""
+    session = stream.session
+    check = "chain checked" if session.verified else "chain NOT checked (--insecure)"
+    console.line(
+        f"toytls up: {session.server_name!r}, {check}, "
+        f"key X fingerprint {session.session_key_fingerprint}",
+        style="green" if session.verified else "yellow",
+        prefix=f"#{number} ",
+    )
+    console.record(
+        "tunnel_up",
+        connection=number,
+        server_name=session.server_name,
+        verified=session.verified,
+        session_key_fingerprint=session.session_key_fingerprint,
+    )
+
+
+def _how_it_ended(result: SpliceResult, console: Console) -> str:
+    """ "closed", or "failed: …" naming the side that broke (b is the toytls side)."""
+    if result.error is None:
+        return "closed"
+    cause = result.error.__cause__
+    if result.failed_side == "b" and cause is not None:
+        return f"failed: {failure_of(result.error, console).reason}"
+    return f"failed: the local program's connection broke ({cause or result.error})"
+
+
 async def serve(
-    args: argparse.Namespace,
+    options: TunnelOptions,
     console: Console,
     context: Context,
     *,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Listen for plain TCP and tunnel each connection until cancelled."""
-    host, port = parse_address(args.accept, what="--accept")
+    """Listen for plain TCP on ``options.accept`` and tunnel each connection until cancelled.
+
+    Raises:
+        OSError: The address cannot be listened on.
+        ValueError: ``options.accept`` is not HOST:PORT.
+    """
+    host, port = parse_address(options.accept, what="--accept")
     listeners = await trio.open_tcp_listeners(port, host=host)
     handler = functools.partial(
-        _handle, args=args, context=context, console=console, counter=itertools.count(1)
+        _handle, options=options, context=context, console=console, counter=itertools.count(1)
     )
     announce_listening(
         console,
         listeners,
         task_status,
-        f"tunnel listening on {{address}} (plain TCP) → toytls/1 to {args.connect} "
-        f"as {args.server_name!r}; Ctrl-C stops",
-        connect=args.connect,
+        f"tunnel listening on {{address}} (plain TCP) → toytls/1 to {options.connect} "
+        f"as {options.trust.server_name!r}; Ctrl-C stops",
+        connect=options.connect,
     )
     await trio.serve_listeners(handler, listeners)
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
-    """The ``toytls tunnel`` command."""
+def run(options: TunnelOptions, console: Console) -> int:
+    """The ``toytls tunnel`` command.
+
+    Returns:
+        0 when stopped, 1 if it cannot listen, 2 for a bad address, name or
+        trust file (one error line).
+    """
     try:
-        parse_address(args.accept, what="--accept")
-        parse_address(args.connect, what="--connect")
-        context = build_context(args)
-        context.client_config(args.server_name)  # checks the name now
+        parse_address(options.accept, what="--accept")
+        parse_address(options.connect, what="--connect")
+        context = build_context(options.trust)
+        context.client_config(options.trust.server_name)  # checks the name now
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE
-    if args.insecure:
+    if options.trust.insecure:
         console.warn(
             "--insecure: the server's certificate will NOT be checked on any tunnelled "
             "connection. Anyone in between can pose as the server."
         )
     return serve_until_stopped(
-        serve, args, console, context, console=console, address=args.accept, what="tunnel"
+        serve, options, console, context, console=console, address=options.accept, what="tunnel"
     )

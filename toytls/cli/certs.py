@@ -1,0 +1,48 @@
+"""``toytls certs``: make the demo PKI and say what was made."""
+
+from __future__ import annotations
+
+from .common import EXIT_OK, EXIT_USAGE
+from .console import Console
+from .options import CertsOptions
+
+
+def run(options: CertsOptions, console: Console) -> int:
+    """Generate the PKI, write it to ``options.directory``, describe it.
+
+    Returns:
+        0, or 2 (with one error line) if files exist without ``force`` or the
+        directory cannot be written.
+    """
+    from ..core.certificates import describe_certificate
+    from ..pki.files import write_pki
+    from ..pki.generate import generate_pki
+
+    directory = options.directory
+    console.line(f"Generating RSA-2048 keys and certificates for {options.name!r} …")
+    try:
+        pki = generate_pki(options.name)
+        written = write_pki(pki, directory, force=options.force)
+    except FileExistsError as exc:
+        console.error(f"{exc} (use --force to replace them)")
+        return EXIT_USAGE
+    except (OSError, ValueError) as exc:
+        console.error(str(exc))
+        return EXIT_USAGE
+    # The honest chain, with what the article calls each part.
+    for label, certificate in (
+        ("root CA (A+ lives here)", pki.root.certificate),
+        ("intermediate CA", pki.intermediate.certificate),
+        ("server (B+ lives here)", pki.server.certificate),
+    ):
+        info = describe_certificate(certificate)
+        console.line(f"\n{label}")
+        for key in ("subject", "issuer", "not_before", "not_after", "fingerprint"):
+            console.line(f"  {key:<12} {info[key]}")
+    console.line(f"\nwrote {len(written)} files to {directory}/")
+    console.line("check the chain with openssl:")
+    console.line(
+        f"  openssl verify -CAfile {directory}/root.pem "
+        f"-untrusted {directory}/intermediate.pem {directory}/server.pem"
+    )
+    return EXIT_OK

@@ -1,0 +1,97 @@
+"""``toytls demo``: run the scenarios (:mod:`.demorun`) and show them in one terminal.
+
+The scenarios report through a ``write`` callable; this module decides how
+that looks — wrapped for a projector, the scenario titles and the one
+sentence that matters in colour — and ends with the table of what the
+article predicted and what happened.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sys
+import textwrap
+from typing import TYPE_CHECKING
+
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
+from .console import Console
+from .options import DemoOptions
+
+if TYPE_CHECKING:
+    from .demorun import ScenarioResult
+
+
+def run(options: DemoOptions) -> int:
+    """Run the demo; 0 if every scenario behaved as the article predicts, else 1.
+
+    A PKI directory that cannot be used is status 2; Ctrl-C stops every
+    scenario's servers and proxies and is status 130.
+    """
+    import trio
+
+    from ..story.demo_texts import LINES
+    from .common import until_interrupted
+    from .demorun import run_demo
+
+    console = Console(
+        json_mode=options.json,
+        color=sys.stdout.isatty() and not options.no_color and not options.json,
+    )
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 100))
+
+    def write(line: str, highlight: bool) -> None:
+        # Short lines for a projector: wrap, keeping the line's indent.
+        indent = " " * (len(line) - len(line.lstrip()))
+        line = textwrap.fill(line, width, subsequent_indent=indent + "  ") if line else line
+        style = "bold cyan" if line.startswith("==") else "bold yellow" if highlight else None
+        console.line(line, style=style)
+
+    def on_result(result: ScenarioResult) -> None:
+        console.emit({"event": "scenario", **dataclasses.asdict(result)})
+
+    async def pause() -> None:
+        console.prompt(LINES[options.lang]["pause"])
+        await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
+
+    results: list[ScenarioResult] = []
+
+    async def main() -> None:
+        results.extend(
+            await run_demo(
+                write,
+                lang=options.lang,
+                certs_dir=options.certs,
+                only=set(options.only) if options.only is not None else None,
+                pause=pause if options.step else None,
+                on_result=on_result,
+            )
+        )
+
+    try:
+        interrupted = trio.run(until_interrupted, main)
+    except (OSError, ValueError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    if interrupted:
+        return fail("interrupted; everything the demo started is stopped", EXIT_INTERRUPTED)
+    ok = all(r.as_predicted for r in results)
+    _table(console, results, lang=options.lang, width=width, ok=ok)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _table(
+    console: Console, results: list[ScenarioResult], *, lang: str, width: int, ok: bool
+) -> None:
+    """The closing table: each scenario's prediction and what happened (not in JSON)."""
+    from ..story.demo_texts import LINES
+
+    console.line(f"\n{LINES[lang]['table']}")
+    for r in results:
+        mark = "✓" if r.as_predicted else "✗"
+        mark = console.paint(mark, "bold green" if r.as_predicted else "bold red")
+        console.line(f" {mark} {r.number:>2}. {r.title}")
+        for text in (r.predicted, f"→ {r.happened}"):
+            console.line(
+                textwrap.fill(text, width, initial_indent=" " * 7, subsequent_indent=" " * 9)
+            )
+    console.line("\n" + LINES[lang]["all_ok" if ok else "some_bad"])

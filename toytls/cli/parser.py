@@ -1,0 +1,245 @@
+"""The ``toytls`` flags: one argparse sub-parser per command.
+
+:func:`build_parser` makes the whole parser; each ``_add_*`` function below
+adds one command's flags. What the flags mean to a command is read off the
+parsed namespace in one place, :mod:`.options`. Only the standard library
+is imported, so ``toytls --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import parser_texts as texts
+
+#: ``toytls proxy --mode`` choices: the values of :class:`toytls.attacker.modes.Mode`
+#: (spelled out so that --help need not import the attacker and cryptography).
+PROXY_MODES = (
+    "watch",
+    "swap-key",
+    "tamper-cert",
+    "swap-cert",
+    "self-signed",
+    "own-ca",
+    "flip",
+    "replay",
+    "truncate",
+)
+
+if TYPE_CHECKING:
+    # Subscriptable for the type checker only, not at run time.
+    _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def build_parser(version: str | None = None) -> argparse.ArgumentParser:
+    """The ``toytls`` parser with every command and its help.
+
+    Args:
+        version: What ``--version`` shows; by default the package's version.
+    """
+    parser = argparse.ArgumentParser(
+        prog="toytls",
+        description=texts.DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=texts.EXIT_STATUSES,
+    )
+    parser.add_argument("--version", action="version", version=f"toytls {version or _version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_certs(commands)
+    _add_demo(commands)
+    _add_server(commands)
+    _add_client(commands)
+    _add_tunnel(commands)
+    _add_proxy(commands)
+    return parser
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _sub(commands: _Commands, name: str, summary: str, text: str) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=text,
+        epilog=texts.EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that say how a command shows what happens (read by ``OutputOptions``)."""
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more detail: -v every message's fields and the keys, -vv every record",
+    )
+    group.add_argument("-q", "--quiet", action="store_true", help="only outcomes, not the steps")
+    group.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="narration language (default: en)"
+    )
+    group.add_argument("--hexdump", action="store_true", help="annotate every record byte by byte")
+    group.add_argument(
+        "--json", action="store_true", help="one JSON object per event on stdout, for tools"
+    )
+    group.add_argument("--no-color", action="store_true", help="no colours")
+
+
+def _add_trust_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that say whom a client end trusts (read by ``TrustOptions``)."""
+    parser.add_argument(
+        "--server-name",
+        default="localhost",
+        help="the name to ask for and check the certificate against (default: localhost)",
+    )
+    parser.add_argument(
+        "--cafile",
+        type=Path,
+        default=Path("certs/root.pem"),
+        help="the trusted root, holding A+ (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="ROOT.pem",
+        help="trust one more root (as if someone installed it on your computer)",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="skip ALL certificate checks (shows what an attacker gains)",
+    )
+
+
+def _add_certs(commands: _Commands) -> None:
+    certs = _sub(commands, "certs", "make the demo certificates and keys", texts.CERTS_HELP)
+    certs.add_argument("--dir", type=Path, default=Path("certs"), help="where (default: certs)")
+    certs.add_argument("--name", default="localhost", help="the server's name (default: localhost)")
+    certs.add_argument("--force", action="store_true", help="replace existing files")
+
+
+def _add_demo(commands: _Commands) -> None:
+    demo = _sub(
+        commands, "demo", "watch HTTPS being built and attacked, in one terminal", texts.DEMO_HELP
+    )
+    demo.add_argument("--certs", type=Path, default=None, help="use (or create) the PKI here")
+    demo.add_argument("--lang", choices=("en", "zh"), default="en", help="language (default: en)")
+    demo.add_argument("--only", metavar="N[,M]", help="run only these scenarios, e.g. --only 6,12")
+    demo.add_argument("--step", action="store_true", help="wait for Enter before each scenario")
+    demo.add_argument("--json", action="store_true", help="one JSON object per scenario result")
+    demo.add_argument("--no-color", action="store_true", help="no colours")
+
+
+def _add_server(commands: _Commands) -> None:
+    server = _sub(
+        commands,
+        "server",
+        "serve toytls/1 (echo, chat, an HTTP page, or forward to a service)",
+        texts.SERVER_HELP,
+    )
+    server.add_argument(
+        "--accept", default="127.0.0.1:4433", help="HOST:PORT to listen on (default: %(default)s)"
+    )
+    server.add_argument(
+        "--cert-chain",
+        type=Path,
+        default=Path("certs/chain.pem"),
+        help="the chain to present, leaf first (default: %(default)s)",
+    )
+    server.add_argument(
+        "--key",
+        type=Path,
+        default=Path("certs/server.key"),
+        help="the leaf's private key B− (default: %(default)s)",
+    )
+    serves = server.add_mutually_exclusive_group()
+    serves.add_argument(
+        "--app",
+        choices=("echo", "chat", "http"),
+        default=None,  # echo; None tells "not given" apart for --forward
+        help="what to do with data (default: echo)",
+    )
+    serves.add_argument(
+        "--forward",
+        metavar="HOST:PORT",
+        help="pass each connection's data to this TCP service, like stunnel",
+    )
+    server.add_argument("--plaintext", action="store_true", help="no TLS at all: plain TCP")
+    server.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=None,  # the streams layer's DEFAULT_HANDSHAKE_TIMEOUT
+        help="seconds a client has to finish the handshake (default: 10)",
+    )
+    _add_output_flags(server)
+
+
+def _add_client(commands: _Commands) -> None:
+    client = _sub(commands, "client", "connect to a server, check it, talk", texts.CLIENT_HELP)
+    client.add_argument(
+        "--connect", default="127.0.0.1:4433", help="HOST:PORT (default: %(default)s)"
+    )
+    _add_trust_flags(client)
+    says = client.add_mutually_exclusive_group()
+    says.add_argument("--message", help="send this text, print the reply, close")
+    says.add_argument(
+        "--http",
+        nargs=2,
+        metavar=("METHOD", "PATH"),
+        help="send one HTTP/1.1 request (e.g. GET /) and print the answer",
+    )
+    client.add_argument("--plaintext", action="store_true", help="no TLS at all: plain TCP")
+    _add_output_flags(client)
+
+
+def _add_tunnel(commands: _Commands) -> None:
+    tunnel = _sub(commands, "tunnel", "plain TCP in, toytls out (like stunnel)", texts.TUNNEL_HELP)
+    tunnel.add_argument(
+        "--accept",
+        default="127.0.0.1:8080",
+        help="HOST:PORT where local programs connect, in plain TCP (default: %(default)s)",
+    )
+    tunnel.add_argument(
+        "--connect",
+        default="127.0.0.1:4433",
+        help="the toytls server, HOST:PORT (default: %(default)s)",
+    )
+    _add_trust_flags(tunnel)
+    _add_output_flags(tunnel)
+
+
+def _add_proxy(commands: _Commands) -> None:
+    proxy = _sub(commands, "proxy", "the attacker in the middle", texts.PROXY_HELP)
+    proxy.add_argument(
+        "--listen", default="127.0.0.1:8443", help="HOST:PORT for clients (default: %(default)s)"
+    )
+    proxy.add_argument(
+        "--upstream", default="127.0.0.1:4433", help="the real server (default: %(default)s)"
+    )
+    proxy.add_argument(
+        "--mode", required=True, metavar="MODE", choices=PROXY_MODES, help="the attack (see above)"
+    )
+    proxy.add_argument(
+        "--certs",
+        type=Path,
+        default=Path("certs"),
+        help="where the attacker's key and certificates are (default: certs)",
+    )
+    proxy.add_argument(
+        "--rewrite",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="in plaintext, replace OLD with NEW on the way (watch mode)",
+    )
+    _add_output_flags(proxy)
