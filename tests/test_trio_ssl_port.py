@@ -606,10 +606,6 @@ async def test_toytls_server_basics(tls: ToyPKI) -> None:
                 server_sock.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: server_side and server_hostname are assignable (SSLStream's are read-only)",
-)
 async def test_attributes(tls: ToyPKI) -> None:
     with trio.fail_after(TIMEOUT):
         async with toytls_echo_server_raw(tls, expect_fail=True) as sock:
@@ -636,11 +632,6 @@ async def test_attributes(tls: ToyPKI) -> None:
                 s.server_hostname = "asdf"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: assigning .context after construction has no effect on the handshake "
-    "(SSLStream forwards it to the SSLObject)",
-)
 async def test_attributes_setting_context(tls: ToyPKI) -> None:
     with trio.fail_after(TIMEOUT):
         async with toytls_echo_server_raw(tls, expect_fail=True) as sock:
@@ -897,7 +888,7 @@ async def test_send_all_empty_string(tls: ToyPKI) -> None:
 
 @pytest.mark.parametrize(
     "https_compatible",
-    [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=HTTPS_COMPATIBLE))],
+    [False, True],
 )
 async def test_ToyTLSStream_generic(tls: ToyPKI, https_compatible: bool) -> None:
     # https_compatible=False is SSLStream's default: pass nothing for it.
@@ -921,7 +912,6 @@ async def test_ToyTLSStream_generic(tls: ToyPKI, https_compatible: bool) -> None
         await check_two_way_stream(stream_maker, clogged_stream_maker)
 
 
-@pytest.mark.xfail(strict=True, reason=ACLOSE_BEFORE_HANDSHAKE)
 async def test_closing_nice_case(tls: ToyPKI) -> None:
     # the nice case: graceful closes all around
 
@@ -984,7 +974,6 @@ async def test_closing_nice_case(tls: ToyPKI) -> None:
             nursery.start_soon(expect_eof_server)
 
 
-@pytest.mark.xfail(strict=True, reason=OTHER_EXCEPTIONS)
 async def test_send_all_fails_in_the_middle(tls: ToyPKI) -> None:
     client, server = toytls_memory_stream_pair(tls)
 
@@ -1054,7 +1043,6 @@ async def test_toytls_bad_shutdown(tls: ToyPKI) -> None:
         await server.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason=HTTPS_COMPATIBLE)
 async def test_toytls_bad_shutdown_but_its_ok(tls: ToyPKI) -> None:
     client, server = toytls_memory_stream_pair(
         tls,
@@ -1074,7 +1062,6 @@ async def test_toytls_bad_shutdown_but_its_ok(tls: ToyPKI) -> None:
         await server.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason=ACLOSE_BEFORE_HANDSHAKE)
 async def test_toytls_handshake_failure_during_aclose(tls: ToyPKI) -> None:
     # Weird scenario: aclose() triggers an automatic handshake, and this
     # fails.
@@ -1114,7 +1101,6 @@ async def test_toytls_only_closes_stream_once(tls: ToyPKI) -> None:
         assert transport_close_count == 1
 
 
-@pytest.mark.xfail(strict=True, reason=HTTPS_COMPATIBLE)
 async def test_toytls_https_compatibility_disagreement(tls: ToyPKI) -> None:
     client, server = toytls_memory_stream_pair(
         tls,
@@ -1138,7 +1124,6 @@ async def test_toytls_https_compatibility_disagreement(tls: ToyPKI) -> None:
             nursery.start_soon(receive_and_expect_error)
 
 
-@pytest.mark.xfail(strict=True, reason=HTTPS_COMPATIBLE)
 async def test_https_mode_eof_before_handshake(tls: ToyPKI) -> None:
     client, server = toytls_memory_stream_pair(
         tls,
@@ -1155,11 +1140,6 @@ async def test_https_mode_eof_before_handshake(tls: ToyPKI) -> None:
             nursery.start_soon(server_expect_clean_eof)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: after the transport's send_all raised during the handshake, "
-    "a second do_handshake() hangs (SSLStream raises BrokenResourceError)",
-)
 async def test_send_error_during_handshake(
     autojump_clock: trio.testing.MockClock, tls: ToyPKI
 ) -> None:
@@ -1180,7 +1160,6 @@ async def test_send_error_during_handshake(
             await client.do_handshake()
 
 
-@pytest.mark.xfail(strict=True, reason=OTHER_EXCEPTIONS)
 async def test_receive_error_during_handshake(tls: ToyPKI) -> None:
     client, server = toytls_memory_stream_pair(tls)
 
@@ -1203,10 +1182,6 @@ async def test_receive_error_during_handshake(tls: ToyPKI) -> None:
             await client.do_handshake()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: toytls.NeedHandshakeError is not a subclass of trio.NeedHandshakeError",
-)
 def test_cipher_and_version_before_handshake(tls: ToyPKI) -> None:
     client, server = toytls_memory_stream_pair(tls)
 
@@ -1262,7 +1237,6 @@ async def test_ToyTLSListener(tls: ToyPKI) -> None:
             assert listen_sock.fileno() == -1
 
 
-@pytest.mark.xfail(strict=True, reason=HTTPS_COMPATIBLE)
 async def test_ToyTLSListener_https_compatible(tls: ToyPKI) -> None:
     with trio.fail_after(TIMEOUT):
         # Test https_compatible
@@ -1277,10 +1251,6 @@ async def test_ToyTLSListener_https_compatible(tls: ToyPKI) -> None:
         await trio.aclose_forcefully(ssl_server)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='issue 12: server_hostname="faß.de" is refused (SSLStream IDNA-2008-encodes it)',
-)
 async def test_server_hostname_is_idna_2008(tls: ToyPKI) -> None:
     with trio.fail_after(TIMEOUT):
         async with toytls_echo_server_raw(tls, expect_fail=True) as sock:

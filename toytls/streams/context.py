@@ -8,6 +8,7 @@ and key, and hands each new connection an immutable config.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,8 +45,11 @@ class Context:
         private_key: Server only. The leaf's private key.
         server_names: Server only. If set, other names are refused with
             ``unrecognized_name``.
-        handshake_timeout: Server only. Seconds from accept to the server's
-            Finished before the connection is dropped (§6).
+        handshake_timeout: Seconds the handshake may take before the
+            connection is dropped: on a server from accept to its Finished
+            (§6; 10 s by default), on a client from the first call that needs
+            the handshake to the server's Finished (no limit by default, as
+            with ``trio.SSLStream``; the command line sets 10 s).
         handshake_workers: Server only. At most this many handshakes do
             their heavy work (parsing, RSA decryption, key derivation) at the
             same time, each in a worker thread. The event loop stays free for
@@ -61,7 +65,7 @@ class Context:
         self.certificate_chain: tuple[bytes, ...] = ()
         self.private_key: rsa.RSAPrivateKey | None = None
         self.server_names: frozenset[str] | None = None
-        self.handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT
+        self.handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT if server_side else math.inf
         self.handshake_workers = DEFAULT_HANDSHAKE_WORKERS
         self.trace = False
         self._key_exchange_load: KeyExchangeLoad | None = None

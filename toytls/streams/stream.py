@@ -2,36 +2,36 @@
 
 Theory of operation
 -------------------
-The stream owns one sans-I/O :class:`~toytls.core.connection.Connection` and one
-transport stream. Everything the connection queues is sent by one task at a
-time (``_take_transport`` / ``_give_transport``, a FIFO that costs nothing
-when free), so records leave in the order they were sealed even when a
-receiving task must answer (the handshake flight, an alert) while a sending
-task is busy. The handshake runs under ``_handshake_lock``:
-whichever of :meth:`do_handshake`, :meth:`send_all` or :meth:`receive_some`
-comes first drives it; the others wait for it.
+The stream owns one sans-I/O :class:`~toytls.core.connection.Connection` and
+one transport stream; :class:`~toytls.streams.engine.StreamEngine` moves
+bytes between them and says how failures look. The handshake runs under
+``_handshake_lock``: whichever of :meth:`do_handshake`, :meth:`send_all` or
+:meth:`receive_some` comes first drives it; the others wait for it. It has a
+deadline, :attr:`Context.handshake_timeout <toytls.Context>`: on the server
+counted from the stream's creation (right after accept, §6), on the client
+from the first call that needs the handshake.
 
-State is OK, BROKEN or CLOSED, as in ``trio.SSLStream``. Any protocol or
-transport failure makes the stream BROKEN: the alert (if any) is sent with a
-short time limit, the transport is closed, and this and every later call
-raise :class:`trio.BrokenResourceError` whose ``__cause__`` is the
-:class:`~toytls.core.errors.ToyTLSError`. After :meth:`aclose` every call raises
+State is OK, BROKEN or CLOSED, as in ``trio.SSLStream``; see the engine for
+how every failure becomes BROKEN. After :meth:`aclose` every call raises
 :class:`trio.ClosedResourceError`.
 
 Cancellation: cancelling :meth:`receive_some` is always safe. Cancelling
 :meth:`send_all` before it starts sending is safe; once records are partly
 written the stream cannot know what the peer got, so it becomes BROKEN —
 the same rule as ``trio.SSLStream``. :meth:`aclose` always closes the
-transport, even when cancelled.
+transport, even when cancelled; cancelled, it sends nothing (that is
+``trio.aclose_forcefully``'s meaning). To end connections cleanly while
+being cancelled (Ctrl-C), use :func:`~toytls.streams.closing.close_cleanly`.
+
+``https_compatible=True`` is SSLStream's mode for peers that end the
+transport without close_notify (as many HTTPS servers do): such an end
+reads as ``b""`` instead of a truncation error, and :meth:`aclose` closes
+the transport without sending close_notify.
 """
 
 from __future__ import annotations
 
-import enum
-import math
 import warnings
-from collections.abc import Callable
-from typing import NoReturn
 
 import trio
 
@@ -42,42 +42,63 @@ from ..core.errors import ToyTLSError
 from ..core.state import State
 from .conflict import Conflict
 from .context import Context
+from .engine import (
+    ALERT_SEND_TIMEOUT,
+    EventHandler,
+    StreamEngine,
+    StreamState,
+    transport_error,
+)
 from .incoming import check_max_bytes, take
-from .keyexchange import receive_handshake
 
-#: How much to ask the transport for at once.
-_RECEIVE_SIZE = 65536
+__all__ = ["EventHandler", "NeedHandshakeError", "ToyTLSInsecureWarning", "ToyTLSStream"]
+
 #: How much application data to seal before handing it to the transport.
 _SEND_CHUNK = 4 * 16384
-#: A failing side sends its alert best-effort for at most this long, so a
-#: peer that stops reading cannot hold the connection open.
-_ALERT_SEND_TIMEOUT = 1.0
-
-EventHandler = Callable[[ev.Event], object]
 
 
 class ToyTLSInsecureWarning(UserWarning):
     """A client connected without checking the server's certificate."""
 
 
-class NeedHandshakeError(Exception):
+class NeedHandshakeError(trio.NeedHandshakeError):
     """Session details were asked for before the handshake completed."""
 
 
-class _State(enum.Enum):
-    OK = "ok"
-    BROKEN = "broken"
-    CLOSED = "closed"
+def _idna(server_hostname: str) -> str:
+    """The name as ``trio.SSLStream`` keeps it: IDNA 2008, as trio connects.
+
+    A name IDNA refuses is passed on as it is, for the config's own check to
+    explain.
+    """
+    try:
+        return trio.lowlevel.encode_hostname(server_hostname).decode("ascii")
+    except (ValueError, UnicodeError):
+        return server_hostname
 
 
-class ToyTLSStream(trio.abc.HalfCloseableStream):
+def _config(context: Context, server_side: bool, name: str | None) -> ClientConfig | ServerConfig:
+    if server_side != context.server_side:
+        side = "server" if context.server_side else "client"
+        raise ValueError(f"a {side} context cannot make a server_side={server_side} stream")
+    if server_side:
+        return context.server_config()
+    if name is None:
+        raise ValueError("a client stream needs server_hostname")
+    return context.client_config(name)
+
+
+class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
     """A toytls/1 connection over any trio stream; mirrors ``trio.SSLStream``.
 
     Args:
         transport_stream: The stream to speak toytls/1 over (usually TCP).
         context: A client or server :class:`~toytls.Context`.
-        server_hostname: Client only: the name to ask for and verify.
+        server_hostname: Client only: the name to ask for and verify; kept
+            IDNA-encoded, as ``trio.SSLStream`` keeps it.
         server_side: True for the server end; must match the context.
+        https_compatible: Tolerate a transport that ends without
+            close_notify, and close without sending one (see the module).
         event_handler: Called with every :mod:`toytls.core.events` event, in
             order, for narration and tools. Exceptions it raises propagate.
 
@@ -93,40 +114,21 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         *,
         server_hostname: str | None = None,
         server_side: bool = False,
+        https_compatible: bool = False,
         event_handler: EventHandler | None = None,
     ) -> None:
-        if server_side != context.server_side:
-            side = "server" if context.server_side else "client"
-            raise ValueError(f"a {side} context cannot make a server_side={server_side} stream")
-        config: ClientConfig | ServerConfig
-        if server_side:
-            config = context.server_config()
-        elif server_hostname is None:
-            raise ValueError("a client stream needs server_hostname")
-        else:
-            config = context.client_config(server_hostname)
-        #: the stream that carries the records
-        self.transport_stream = transport_stream
-        self.context = context
-        self.server_side = server_side
-        self.server_hostname = server_hostname
+        name = None if server_hostname is None else _idna(server_hostname)
+        config = _config(context, server_side, name)
         # Someone listening to events wants the whole story, trace included.
-        self._conn = Connection(config, trace=context.trace or event_handler is not None)
-        self._event_handler = event_handler
-        self._state = _State.OK
-        self._error: ToyTLSError | None = None
-        #: decrypted data not yet returned: chunks, oldest first (a list, not
-        #: a deque: it rarely holds more than a few, and a deque costs 600 B)
-        self._incoming: list[bytes] = []
-        self._eof_received = False
+        conn = Connection(config, trace=context.trace or event_handler is not None)
+        super().__init__(
+            transport_stream, conn, context, server_side=server_side, event_handler=event_handler
+        )
+        self._server_hostname = name
+        self._https_compatible = https_compatible
         self._eof_sent = False
         self._handshake_lock = trio.Lock()
-        # The transport's send side: one task at a time, first come first
-        # served. A flag plus a parking lot rather than a trio.Lock, because
-        # taking it uncontended must cost nothing on the data path.
-        self._transport_busy = False
-        self._send_waiters = trio.lowlevel.ParkingLot()
-        self._send_waiting = 0  # tasks parked there (cheaper than bool(lot))
+        self._handshake_started = False
         self._send_conflict = Conflict("another task is sending on this stream")
         self._receive_conflict = Conflict("another task is receiving on this stream")
         self._deadline: float | None = None
@@ -137,6 +139,39 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
                 pass
 
     # ------------------------------------------------------------ description
+
+    @property
+    def context(self) -> Context:
+        """The context; assignable until the handshake starts, as with SSLStream.
+
+        Raises:
+            ValueError: On assignment, a context for the other side, or the
+                handshake has already started.
+        """
+        return self._context
+
+    @context.setter
+    def context(self, context: Context) -> None:
+        if self._handshake_started:
+            raise ValueError("the context cannot change once the handshake has started")
+        config = _config(context, self._server_side, self._server_hostname)
+        self._conn = Connection(config, trace=context.trace or self._event_handler is not None)
+        self._context = context
+
+    @property
+    def server_side(self) -> bool:
+        """True for the server end (read-only)."""
+        return self._server_side
+
+    @property
+    def server_hostname(self) -> str | None:
+        """The name the client asks for and verifies, IDNA-encoded (read-only)."""
+        return self._server_hostname
+
+    @property
+    def https_compatible(self) -> bool:
+        """Whether an end without close_notify is tolerated (read-only)."""
+        return self._https_compatible
 
     @property
     def session(self) -> ev.SessionInfo:
@@ -159,131 +194,20 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         return self._conn.records_protected
 
     def cipher(self) -> tuple[str, str, int]:
-        """``(cipher, protocol, secret bits)``, like :meth:`ssl.SSLSocket.cipher`."""
+        """``(cipher, protocol, secret bits)``, like :meth:`ssl.SSLSocket.cipher`.
+
+        Raises:
+            NeedHandshakeError: The handshake has not completed.
+        """
         return (self.session.cipher, self.session.protocol, 128)
 
     def version(self) -> str:
-        """The protocol name, like :meth:`ssl.SSLSocket.version`."""
+        """The protocol name, like :meth:`ssl.SSLSocket.version`.
+
+        Raises:
+            NeedHandshakeError: The handshake has not completed.
+        """
         return self.session.protocol
-
-    # -------------------------------------------------------------- internals
-
-    def _check_status(self) -> None:
-        if self._state is _State.CLOSED:
-            raise trio.ClosedResourceError("this toytls stream was closed")
-        if self._state is _State.BROKEN:
-            raise trio.BrokenResourceError("this toytls stream is broken") from self._error
-
-    def _emit(self, events: list[ev.Event]) -> ToyTLSError | None:
-        failure = None
-        for event in events:
-            if isinstance(event, ev.ApplicationData):
-                self._incoming.append(event.data)
-            elif isinstance(event, ev.CloseNotifyReceived):
-                self._eof_received = True
-            elif isinstance(event, ev.ConnectionFailed):
-                failure = event.error
-            if self._event_handler is not None:
-                self._event_handler(event)
-        return failure
-
-    async def _take_transport(self) -> None:
-        """Wait for the transport's send side (no checkpoint if it is free)."""
-        if self._transport_busy or self._send_waiting:
-            self._send_waiting += 1
-            try:
-                await self._send_waiters.park()  # the releaser hands it over
-            finally:
-                self._send_waiting -= 1
-        else:
-            self._transport_busy = True
-
-    def _give_transport(self) -> None:
-        # Hand over to the next waiter if there is one (still busy: now its
-        # turn). The count can include a waiter that was just cancelled and
-        # is no longer in the lot, so free the transport if nobody woke.
-        if not (self._send_waiting and self._send_waiters.unpark()):
-            self._transport_busy = False
-
-    async def _flush(self) -> None:
-        """Send what the connection queued, in order; a checkpoint if it sends."""
-        if self._transport_busy or self._send_waiting:
-            await self._take_transport()
-        else:
-            # Uncontended (the usual case): no trip through the scheduler;
-            # the send below is the checkpoint.
-            self._transport_busy = True
-        try:
-            data = self._conn.data_to_send()
-            if data:
-                try:
-                    await self.transport_stream.send_all(data)
-                except trio.Cancelled:
-                    # Part of a record may be on the wire: the stream can't
-                    # go on, because the peer's sequence numbers now differ.
-                    self._break(ToyTLSError("a send was cancelled mid-record", alert=None))
-                    raise
-                except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-                    await self._transport_failed(exc)
-        finally:
-            self._give_transport()
-
-    async def _transport_failed(self, exc: BaseException) -> NoReturn:
-        if self._state is _State.CLOSED:
-            raise trio.ClosedResourceError("this toytls stream was closed") from None
-        error = ToyTLSError(f"the transport failed: {exc or type(exc).__name__}", alert=None)
-        error.__cause__ = exc
-        await self._fail(error)
-
-    def _break(self, error: ToyTLSError) -> None:
-        if self._state is _State.OK:
-            self._state = _State.BROKEN
-            self._error = error
-
-    async def _fail(self, error: ToyTLSError) -> NoReturn:
-        """Send the queued alert best-effort, close the transport, raise."""
-        if self._state is _State.CLOSED:
-            raise trio.ClosedResourceError("this toytls stream was closed") from error
-        self._break(error)
-        data = self._conn.data_to_send()
-        if data and not self._transport_busy:
-            with trio.move_on_after(_ALERT_SEND_TIMEOUT):
-                try:
-                    await self.transport_stream.send_all(data)
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    pass
-        await trio.aclose_forcefully(self.transport_stream)
-        raise trio.BrokenResourceError(str(self._error)) from self._error
-
-    async def _receive_and_process(self) -> None:
-        """Read once from the transport and feed the connection."""
-        try:
-            data = await self.transport_stream.receive_some(_RECEIVE_SIZE)
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-            await self._transport_failed(exc)
-        try:
-            if self.server_side and self._conn.session is None:
-                # Any of these bytes may hold a ClientKeyExchange (a client
-                # may send its whole flight at once): the RSA work.
-                events = await receive_handshake(
-                    self._conn, self.context.key_exchange_load, bytes(data)
-                )
-            else:
-                events = self._conn.receive_data(bytes(data))
-        except ToyTLSError as error:  # the connection had already failed
-            await self._fail(error)
-        failure = self._emit(events)
-        if failure is not None:
-            await self._fail(failure)
-        if self._conn.state is State.CLOSED:
-            await self._close_transport_if_done()
-
-    async def _close_transport_if_done(self) -> None:
-        # §5: a side that has both sent and received close_notify closes the
-        # connection. The stream itself stays usable: receive_some keeps
-        # returning b"" and aclose() still works.
-        if self._conn.closed and self._conn.error is None:
-            await self.transport_stream.aclose()
 
     # ------------------------------------------------------------- handshake
 
@@ -294,11 +218,15 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         :meth:`receive_some` call it for you.
 
         Raises:
-            trio.BrokenResourceError: The handshake failed; ``__cause__`` is
+            trio.BrokenResourceError: The handshake failed, or did not finish
+                within the context's ``handshake_timeout``; ``__cause__`` is
                 a :class:`~toytls.ToyTLSError` (a
                 :class:`~toytls.CertificateVerifyError` if the client refused
                 the server's certificate).
             trio.ClosedResourceError: The stream was closed.
+            Exception: Whatever the transport raised, if it raised something
+                other than trio's broken or closed errors (the stream is
+                BROKEN from then on).
         """
         self._check_status()
         if self._conn.handshake_complete:
@@ -308,27 +236,29 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             self._check_status()
             if self._conn.handshake_complete:
                 return
-            if self._deadline is None and self.server_side:
-                self._deadline = trio.current_time() + self.context.handshake_timeout
-            deadline = math.inf if self._deadline is None else self._deadline
-            with trio.CancelScope(deadline=deadline) as scope:
+            self._handshake_started = True
+            if self._deadline is None:
+                self._deadline = trio.current_time() + self._context.handshake_timeout
+            with trio.CancelScope(deadline=self._deadline) as scope:
                 await self._drive_handshake()
             if scope.cancelled_caught:
                 # §6: dropped without an alert, whatever else was going on.
-                self._state = _State.BROKEN
-                self._error = ToyTLSError(
-                    f"no handshake within {self.context.handshake_timeout:g} s",
-                    alert=None,
+                self._break(
+                    ToyTLSError(
+                        f"no handshake within {self._context.handshake_timeout:g} s",
+                        alert=None,
+                    )
                 )
+                self._report(delivered=False)
                 await trio.aclose_forcefully(self.transport_stream)
-                raise trio.BrokenResourceError(str(self._error)) from self._error
+                self._check_status()
 
     async def _drive_handshake(self) -> None:
         conn = self._conn
-        if not self.server_side and conn.state is State.START:
-            if not self.context.verify:
+        if not self._server_side and conn.state is State.START:
+            if not self._context.verify:
                 warnings.warn(
-                    f"toytls: NOT verifying the certificate of {self.server_hostname!r}; "
+                    f"toytls: NOT verifying the certificate of {self._server_hostname!r}; "
                     "anyone on the network path can read and change this connection",
                     ToyTLSInsecureWarning,
                     stacklevel=4,
@@ -353,13 +283,13 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             trio.ClosedResourceError: The stream was closed, or
                 :meth:`send_eof` was called.
         """
-        # The conflict check, inlined: this is the hot path (see _Conflict).
+        # The conflict check, inlined: this is the hot path (see Conflict).
         conflict = self._send_conflict
         if conflict.held:
             raise trio.BusyResourceError(conflict.msg)
         conflict.held = True
         try:
-            if self._state is not _State.OK:
+            if self._state is not StreamState.OK:
                 self._check_status()
             if self._eof_sent:
                 raise trio.ClosedResourceError("send_eof() was called: sending is over")
@@ -391,7 +321,7 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             conflict.held = False
 
     async def _send_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
-        if self._state is not _State.OK:
+        if self._state is not StreamState.OK:
             self._check_status()
         try:
             events = self._conn.send_application_data(chunk)
@@ -404,6 +334,9 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         """Return the next decrypted bytes; ``b""`` after the peer's close_notify.
 
+        Data decrypted before a failure is returned first; the failure is
+        raised by the next call.
+
         Args:
             max_bytes: Return at most this many bytes; None returns all that
                 are buffered (at least one byte).
@@ -411,7 +344,8 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         Raises:
             trio.BusyResourceError: Another task is receiving.
             trio.BrokenResourceError: The connection failed — including a
-                transport that ended without close_notify (truncation).
+                transport that ended without close_notify (truncation),
+                unless the stream is ``https_compatible``.
             trio.ClosedResourceError: The stream was closed.
         """
         conflict = self._receive_conflict  # inlined, as in send_all
@@ -421,21 +355,36 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
         try:
             if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 1):
                 max_bytes = check_max_bytes(max_bytes)  # converts, or raises
-            if self._state is not _State.OK:
+            state = self._state
+            if state is not StreamState.OK and not (state is StreamState.BROKEN and self._incoming):
                 self._check_status()
-            checkpointed = False
-            if self._conn.session is None:
-                await self.do_handshake()
-                checkpointed = True
-            while True:
-                if self._incoming or self._eof_received:
-                    if not checkpointed:
-                        await trio.lowlevel.checkpoint()
-                    return take(self._incoming, max_bytes) if self._incoming else b""
-                await self._receive_and_process()  # reading is a checkpoint
-                checkpointed = True
+            try:
+                return await self._receive(max_bytes)
+            except trio.BrokenResourceError:
+                if self._https_compatible and self._ended_by_eof:
+                    # https mode: an end without close_notify reads as EOF,
+                    # once; the stream stays BROKEN for everything after.
+                    self._ended_by_eof = False
+                    await trio.lowlevel.checkpoint()
+                    return b""
+                raise
         finally:
             conflict.held = False
+
+    async def _receive(self, max_bytes: int | None) -> bytes:
+        checkpointed = False
+        if self._conn.session is None and not self._incoming:
+            await self.do_handshake()
+            checkpointed = True
+        while True:
+            if self._incoming or self._eof_received:
+                if not checkpointed:
+                    await trio.lowlevel.checkpoint()
+                return take(self._incoming, max_bytes) if self._incoming else b""
+            if self._state is not StreamState.OK:
+                self._check_status()
+            await self._receive_and_process()  # reading is a checkpoint
+            checkpointed = True
 
     async def wait_send_all_might_not_block(self) -> None:
         """Wait until :meth:`send_all` would probably not block (see trio)."""
@@ -447,7 +396,12 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             try:
                 await self.transport_stream.wait_send_all_might_not_block()
             except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-                await self._transport_failed(exc)
+                await self._fail(transport_error(exc))
+            except trio.Cancelled:
+                raise  # waiting sent nothing: the stream stays usable
+            except BaseException as exc:
+                self._break(transport_error(exc))
+                raise
             finally:
                 self._give_transport()
 
@@ -476,25 +430,53 @@ class ToyTLSStream(trio.abc.HalfCloseableStream):
             await self._close_transport_if_done()
 
     async def aclose(self) -> None:
-        """Send close_notify if it is still owed, then close the transport.
+        """Finish the handshake if needed, send close_notify, close the transport.
 
-        Does not wait for the peer's answer. Closes the transport even if
-        cancelled or if sending fails.
+        As ``trio.SSLStream.aclose``: a stream that has not handshaken yet
+        handshakes first (within the context's ``handshake_timeout``), so the
+        peer reads a clean end rather than a cut. It does not wait for the
+        peer's close_notify. A broken stream, or an ``https_compatible``
+        one, just closes the transport. The transport is closed in every
+        case, even if this is cancelled or fails.
+
+        Raises:
+            trio.BrokenResourceError: The handshake it ran failed.
         """
-        if self._state is _State.CLOSED:
+        if self._state is StreamState.CLOSED:
             await trio.lowlevel.checkpoint()
             return
-        was_ok = self._state is _State.OK
-        self._state = _State.CLOSED
-        try:
-            conn = self._conn
-            if was_ok and conn.handshake_complete and not conn.we_closed:
-                self._emit(conn.send_close_notify())
-                data = conn.data_to_send()
-                if not self._transport_busy:
-                    try:
-                        await self.transport_stream.send_all(data)
-                    except (trio.BrokenResourceError, trio.ClosedResourceError):
-                        pass
-        finally:
+        if self._state is StreamState.BROKEN or self._https_compatible:
+            self._state = StreamState.CLOSED
             await self.transport_stream.aclose()
+            return
+        try:
+            if not self._conn.handshake_complete:
+                await self.do_handshake()
+            await self._send_close_notify_on_close()
+        except BaseException:
+            # Closed before the transport is, so a task blocked on it wakes
+            # to ClosedResourceError, not to a broken stream.
+            self._state = StreamState.CLOSED
+            await trio.aclose_forcefully(self.transport_stream)
+            raise
+        self._state = StreamState.CLOSED
+        await self.transport_stream.aclose()
+
+    async def _send_close_notify_on_close(self) -> None:
+        conn = self._conn
+        if conn.we_closed or self._transport_busy:
+            # Already sent (send_eof), or another task is sending: like
+            # SSLStream, the close is then not a clean one.
+            await trio.lowlevel.checkpoint()
+            return
+        self._emit(conn.send_close_notify())
+        delivered = False
+        try:
+            # Bounded: a peer that does not read cannot hold us here.
+            with trio.move_on_after(ALERT_SEND_TIMEOUT):
+                await self.transport_stream.send_all(conn.data_to_send())
+                delivered = True
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the peer may have closed first: allowed (see trio)
+        finally:
+            self._report(delivered=delivered)

@@ -18,22 +18,28 @@ class ToyTLSListener(trio.abc.Listener[ToyTLSStream]):
         transport_listener: The listener to accept from (usually TCP); its
             ``socket`` tells the bound address.
         context: A server :class:`~toytls.Context`.
+        https_compatible: Passed on to each :class:`ToyTLSStream`.
     """
 
     def __init__(
         self,
         transport_listener: trio.abc.Listener[trio.abc.Stream],
         context: Context,
+        *,
+        https_compatible: bool = False,
     ) -> None:
         if not context.server_side:
             raise ValueError("a listener needs a server context")
         self.transport_listener = transport_listener
         self.context = context
+        self._https_compatible = https_compatible
 
     async def accept(self) -> ToyTLSStream:
         """Accept one connection; the handshake runs on first use (§6 clock starts now)."""
         transport = await self.transport_listener.accept()
-        return ToyTLSStream(transport, self.context, server_side=True)
+        return ToyTLSStream(
+            transport, self.context, server_side=True, https_compatible=self._https_compatible
+        )
 
     async def aclose(self) -> None:
         """Close the transport listener."""
@@ -46,6 +52,7 @@ async def open_toytls_over_tcp_stream(
     *,
     context: Context,
     server_hostname: str | None = None,
+    https_compatible: bool = False,
     event_handler: EventHandler | None = None,
 ) -> ToyTLSStream:
     """Connect over TCP and return a client stream (handshake not yet run).
@@ -55,6 +62,7 @@ async def open_toytls_over_tcp_stream(
         port: The TCP port.
         context: A client context.
         server_hostname: The name to ask for and verify; defaults to ``host``.
+        https_compatible: See :class:`ToyTLSStream`.
         event_handler: See :class:`ToyTLSStream`.
 
     Raises:
@@ -66,7 +74,11 @@ async def open_toytls_over_tcp_stream(
     tcp = await trio.open_tcp_stream(host, port)
     try:
         return ToyTLSStream(
-            tcp, context, server_hostname=server_hostname, event_handler=event_handler
+            tcp,
+            context,
+            server_hostname=server_hostname,
+            https_compatible=https_compatible,
+            event_handler=event_handler,
         )
     except BaseException:
         await trio.aclose_forcefully(tcp)
@@ -78,11 +90,15 @@ async def open_toytls_over_tcp_listeners(
     context: Context,
     *,
     host: str | bytes | None = None,
+    https_compatible: bool = False,
     backlog: int | None = None,
 ) -> list[ToyTLSListener]:
     """Open TCP listeners wrapped as :class:`ToyTLSListener`."""
     tcp_listeners = await trio.open_tcp_listeners(port, host=host, backlog=backlog)
-    return [ToyTLSListener(listener, context) for listener in tcp_listeners]
+    return [
+        ToyTLSListener(listener, context, https_compatible=https_compatible)
+        for listener in tcp_listeners
+    ]
 
 
 async def serve_toytls_over_tcp(
@@ -91,6 +107,7 @@ async def serve_toytls_over_tcp(
     context: Context,
     *,
     host: str | bytes | None = None,
+    https_compatible: bool = False,
     backlog: int | None = None,
     handler_nursery: trio.Nursery | None = None,
     task_status: trio.TaskStatus[list[ToyTLSListener]] = trio.TASK_STATUS_IGNORED,
@@ -106,7 +123,9 @@ async def serve_toytls_over_tcp(
     Returns:
         Only when cancelled.
     """
-    listeners = await open_toytls_over_tcp_listeners(port, context, host=host, backlog=backlog)
+    listeners = await open_toytls_over_tcp_listeners(
+        port, context, host=host, https_compatible=https_compatible, backlog=backlog
+    )
     await trio.serve_listeners(
         handler, listeners, handler_nursery=handler_nursery, task_status=task_status
     )

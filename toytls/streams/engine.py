@@ -1,0 +1,275 @@
+"""The half of :class:`~toytls.streams.stream.ToyTLSStream` that faces the
+transport: ordered sends, reads fed to the connection, events reported, and
+the one way every failure goes.
+
+Theory of operation
+-------------------
+Everything the connection queues is sent by one task at a time
+(``_take_transport`` / ``_give_transport``, a FIFO that costs nothing when
+free), so records leave in the order they were sealed even when a receiving
+task must answer (the handshake flight, an alert) while a sending task is
+busy.
+
+Failure has one shape, whatever its source. A protocol error from the
+connection, a transport that breaks or closes, or *any other exception* from
+the transport (a ``KeyError`` from a test hook, a raw ``OSError``) makes the
+stream BROKEN, as ``trio.SSLStream`` does: from then on every call raises
+:class:`trio.BrokenResourceError` whose ``__cause__`` is the
+:class:`~toytls.core.errors.ToyTLSError` (itself caused by the transport's
+exception, if there was one). The call that met a foreign exception re-raises
+it unchanged. Data decrypted before a failure is not lost: ``receive_some``
+returns it first and raises on the next call.
+
+Events reach the event handler in order, but a batch that says something was
+sent (a handshake message, a record, an alert) is held until its bytes have
+been handed to the transport; if that send fails, the "sent" events of the
+batch are dropped and the rest reported, so a log never claims a record left
+that did not.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import NoReturn
+
+import trio
+
+from ..core import events as ev
+from ..core.connection import Connection
+from ..core.errors import ToyTLSError
+from ..core.state import State
+from .context import Context
+from .keyexchange import receive_handshake
+
+#: How much to ask the transport for at once.
+RECEIVE_SIZE = 65536
+#: A side that fails or closes sends its alert best-effort for at most this
+#: long, so a peer that stops reading cannot hold the connection open.
+ALERT_SEND_TIMEOUT = 1.0
+
+EventHandler = Callable[[ev.Event], object]
+
+#: Events that say something went out on the wire.
+_SENT_EVENTS = (ev.HandshakeMessageSent, ev.RecordSent, ev.AlertSent)
+
+
+class StreamState(enum.Enum):
+    """OK, BROKEN or CLOSED, as in ``trio.SSLStream``."""
+
+    OK = "ok"
+    BROKEN = "broken"
+    CLOSED = "closed"
+
+
+def transport_error(exc: BaseException) -> ToyTLSError:
+    """The stream's error for a transport that failed with ``exc``."""
+    error = ToyTLSError(f"the transport failed: {exc or type(exc).__name__}", alert=None)
+    error.__cause__ = exc
+    return error
+
+
+class StreamEngine:
+    """Drives one :class:`Connection` over one transport stream.
+
+    Args:
+        transport_stream: The stream that carries the records.
+        conn: The sans-I/O connection.
+        context: Its context (the server's key-exchange load lives there).
+        server_side: Whether this is the server end.
+        event_handler: Called with every event, in order; see the module.
+    """
+
+    def __init__(
+        self,
+        transport_stream: trio.abc.Stream,
+        conn: Connection,
+        context: Context,
+        *,
+        server_side: bool,
+        event_handler: EventHandler | None,
+    ) -> None:
+        #: the stream that carries the records
+        self.transport_stream = transport_stream
+        self._conn = conn
+        self._context = context
+        self._server_side = server_side
+        self._event_handler = event_handler
+        self._state = StreamState.OK
+        self._error: ToyTLSError | None = None
+        #: decrypted data not yet returned: chunks, oldest first (a list, not
+        #: a deque: it rarely holds more than a few, and a deque costs 600 B)
+        self._incoming: list[bytes] = []
+        self._eof_received = False
+        #: the failure came from the transport's end of stream (https mode)
+        self._ended_by_eof = False
+        #: events waiting for the bytes they describe to be sent
+        self._unreported: list[ev.Event] = []
+        # The transport's send side: one task at a time, first come first
+        # served. A flag plus a parking lot rather than a trio.Lock, because
+        # taking it uncontended must cost nothing on the data path.
+        self._transport_busy = False
+        self._send_waiters = trio.lowlevel.ParkingLot()
+        self._send_waiting = 0  # tasks parked there (cheaper than bool(lot))
+
+    def _check_status(self) -> None:
+        if self._state is StreamState.CLOSED:
+            raise trio.ClosedResourceError("this toytls stream was closed")
+        if self._state is StreamState.BROKEN:
+            raise trio.BrokenResourceError("this toytls stream is broken") from self._error
+
+    # ----------------------------------------------------------------- events
+
+    def _emit(self, events: list[ev.Event]) -> ToyTLSError | None:
+        """Take in the connection's events; return the failure among them."""
+        failure = None
+        for event in events:
+            if isinstance(event, ev.ApplicationData):
+                self._incoming.append(event.data)
+            elif isinstance(event, ev.CloseNotifyReceived):
+                self._eof_received = True
+            elif isinstance(event, ev.ConnectionFailed):
+                failure = event.error
+        if self._event_handler is not None and events:
+            unreported = self._unreported
+            unreported.extend(events)
+            if not any(isinstance(event, _SENT_EVENTS) for event in unreported):
+                self._report(delivered=True)
+        return failure
+
+    def _report(self, *, delivered: bool) -> None:
+        """Hand the held events to the handler; drop "sent" ones if not ``delivered``."""
+        handler = self._event_handler
+        events, self._unreported = self._unreported, []
+        if handler is None:
+            return
+        for event in events:
+            if delivered or not isinstance(event, _SENT_EVENTS):
+                handler(event)
+
+    # ---------------------------------------------------------------- sending
+
+    async def _take_transport(self) -> None:
+        """Wait for the transport's send side (no checkpoint if it is free)."""
+        if self._transport_busy or self._send_waiting:
+            self._send_waiting += 1
+            try:
+                await self._send_waiters.park()  # the releaser hands it over
+            finally:
+                self._send_waiting -= 1
+        else:
+            self._transport_busy = True
+
+    def _give_transport(self) -> None:
+        # Hand over to the next waiter if there is one (still busy: now its
+        # turn). The count can include a waiter that was just cancelled and
+        # is no longer in the lot, so free the transport if nobody woke.
+        if not (self._send_waiting and self._send_waiters.unpark()):
+            self._transport_busy = False
+
+    async def _flush(self) -> None:
+        """Send what the connection queued, in order; a checkpoint if it sends."""
+        if self._transport_busy or self._send_waiting:
+            await self._take_transport()
+        else:
+            # Uncontended (the usual case): no trip through the scheduler;
+            # the send below is the checkpoint.
+            self._transport_busy = True
+        try:
+            data = self._conn.data_to_send()
+            if data:
+                await self._send(data)
+            if self._unreported:
+                self._report(delivered=True)
+        finally:
+            self._give_transport()
+
+    async def _send(self, data: bytes) -> None:
+        try:
+            await self.transport_stream.send_all(data)
+        except trio.Cancelled:
+            # Part of a record may be on the wire: the stream can't go on,
+            # because the peer's sequence numbers now differ.
+            self._break(ToyTLSError("a send was cancelled mid-record", alert=None))
+            self._report(delivered=False)
+            raise
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            self._break(transport_error(exc))
+            self._report(delivered=False)
+            await self._fail(transport_error(exc))
+        except BaseException as exc:
+            # Some unknown part of the data went out: the stream is doomed,
+            # and the caller sees what the transport raised.
+            self._break(transport_error(exc))
+            self._report(delivered=False)
+            raise
+
+    # -------------------------------------------------------------- receiving
+
+    async def _receive_and_process(self) -> None:
+        """Read once from the transport and feed the connection."""
+        conn = self._conn
+        try:
+            data = await self.transport_stream.receive_some(RECEIVE_SIZE)
+        except trio.Cancelled:
+            raise  # nothing was read, nothing lost: the stream stays usable
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            await self._fail(transport_error(exc))
+        except BaseException as exc:
+            self._break(transport_error(exc))
+            raise
+        try:
+            if self._server_side and conn.session is None:
+                # Any of these bytes may hold a ClientKeyExchange (a client
+                # may send its whole flight at once): the RSA work.
+                events = await receive_handshake(conn, self._context.key_exchange_load, bytes(data))
+            else:
+                events = conn.receive_data(bytes(data))
+        except ToyTLSError as error:  # the connection had already failed
+            await self._fail(error)
+        failure = self._emit(events)
+        if failure is not None:
+            self._ended_by_eof = not data
+            if self._incoming:
+                # Data that decrypted before the failure is returned first.
+                await self._shut_down_after(failure)
+                return
+            await self._fail(failure)
+        if conn.state is State.CLOSED:
+            await self._close_transport_if_done()
+
+    async def _close_transport_if_done(self) -> None:
+        # §5: a side that has both sent and received close_notify closes the
+        # connection. The stream itself stays usable: receive_some keeps
+        # returning b"" and aclose() still works.
+        if self._conn.closed and self._conn.error is None:
+            await self.transport_stream.aclose()
+
+    # ---------------------------------------------------------------- failing
+
+    def _break(self, error: ToyTLSError) -> None:
+        if self._state is StreamState.OK:
+            self._state = StreamState.BROKEN
+            self._error = error
+
+    async def _shut_down_after(self, error: ToyTLSError) -> None:
+        """Become BROKEN: send the queued alert best-effort, close the transport."""
+        self._break(error)
+        data = self._conn.data_to_send()
+        delivered = not data
+        if data and not self._transport_busy:
+            with trio.move_on_after(ALERT_SEND_TIMEOUT):
+                try:
+                    await self.transport_stream.send_all(data)
+                    delivered = True
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    pass
+        self._report(delivered=delivered)
+        await trio.aclose_forcefully(self.transport_stream)
+
+    async def _fail(self, error: ToyTLSError) -> NoReturn:
+        """:meth:`_shut_down_after`, then raise BrokenResourceError."""
+        if self._state is StreamState.CLOSED:
+            raise trio.ClosedResourceError("this toytls stream was closed") from error
+        await self._shut_down_after(error)
+        raise trio.BrokenResourceError(str(self._error)) from self._error
