@@ -409,6 +409,9 @@ def main() -> None:
         for key, value in ratios.items()
         for op, bound in [TARGETS[key]]
     }
+    rounded = {n: {k: round(v, 1) for k, v in m.items()} for n, m in medians.items()}
+    rounded_ratios = {k: round(v, 2) for k, v in ratios.items()}
+    startup = startup_ms(5 if not args.quick else 1)
     result = {
         "date": time.strftime("%Y-%m-%d"),
         "python": platform.python_version(),
@@ -417,10 +420,10 @@ def main() -> None:
         "openssl": ssl.OPENSSL_VERSION,
         "cpus": os.cpu_count(),
         "rounds": args.rounds,
-        "medians": {n: {k: round(v, 1) for k, v in m.items()} for n, m in medians.items()},
-        "ratios": {k: round(v, 2) for k, v in ratios.items()},
+        "medians": rounded,
+        "ratios": rounded_ratios,
         "targets_met": met,
-        "startup": startup_ms(5 if not args.quick else 1),
+        "startup": startup,
     }
     if args.json:
         print(json.dumps(result))
@@ -429,21 +432,20 @@ def main() -> None:
         f"{result['date']}  Python {result['python']}, trio {result['trio']}, "
         f"cryptography {result['cryptography']}, {result['openssl']}, {result['cpus']} CPUs"
     )
-    keys = list(result["medians"]["toytls"])  # type: ignore[index]
+    keys = list(rounded["toytls"])
     print(f"\n{'measure':<24}{'tcp':>12}{'sslstream':>12}{'toytls':>12}")
     for key in keys:
-        row = [result["medians"][n][key] for n in ("tcp", "sslstream", "toytls")]  # type: ignore[index]
+        row = [rounded[n][key] for n in ("tcp", "sslstream", "toytls")]
         print(f"{key:<24}" + "".join(f"{v:>12.1f}" for v in row))
     print(f"\n{'ratio':<30}{'value':>8}  target")
-    for key, value in result["ratios"].items():  # type: ignore[attr-defined]
+    for key, value in rounded_ratios.items():
         op, bound = TARGETS[key]
         mark = "ok" if met[key] else "MISSED"
         print(f"{key:<30}{value:>8.2f}  {op} {bound}  {mark}")
-    startup = result["startup"]
     print(
-        f"\nstart-up: import trio+cryptography {startup['imports_ms']} ms, "  # type: ignore[index]
+        f"\nstart-up: import trio+cryptography {startup['imports_ms']} ms, "
         f"toytls --help {startup['toytls_help_ms']} ms"
-    )  # type: ignore[index]
+    )
 
 
 def _two_process(args: argparse.Namespace) -> None:

@@ -103,12 +103,15 @@ def record_costs(pki: PKI) -> dict[str, float]:
             best = min(best, (time.perf_counter() - start) / len(batch))
         figures[f"open_{label}_us"] = best * 1e6
         sealed = aead.encrypt(nonce, payload, b"hdr")
-        figures[f"aes_encrypt_{label}_us"] = (
-            _best(lambda p=payload: aead.encrypt(nonce, p, b"hdr"), 2000) * 1e6
-        )
-        figures[f"aes_decrypt_{label}_us"] = (
-            _best(lambda c=sealed: aead.decrypt(nonce, c, b"hdr"), 2000) * 1e6
-        )
+
+        def encrypt(p: bytes = payload) -> bytes:
+            return aead.encrypt(nonce, p, b"hdr")
+
+        def decrypt(c: bytes = sealed) -> bytes:
+            return aead.decrypt(nonce, c, b"hdr")
+
+        figures[f"aes_encrypt_{label}_us"] = _best(encrypt, 2000) * 1e6
+        figures[f"aes_decrypt_{label}_us"] = _best(decrypt, 2000) * 1e6
     return figures
 
 
@@ -258,14 +261,14 @@ def main() -> None:
         print(f"  {name:<10}" + "  ".join(f"{k} {v:.1f}" for k, v in row.items()))
     print("\nfloors with a stream layer that costs nothing:")
     print(f"{'target':<40}{'needs':>9}{'crypto':>9}{'core':>9}  reachable (crypto / core)")
-    for row in rows:
+    for floor in rows:
         marks = " / ".join(
-            "yes" if row[key] else "NO"
+            "yes" if floor[key] else "NO"
             for key in ("reachable_crypto_only", "reachable_with_todays_core")
         )
         print(
-            f"{row['target']:<40}{row['needs']:>9.1f}{row['crypto_floor']:>9.1f}"
-            f"{row['core_floor']:>9.1f}  {marks}"
+            f"{floor['target']:<40}{floor['needs']:>9.1f}{floor['crypto_floor']:>9.1f}"
+            f"{floor['core_floor']:>9.1f}  {marks}"
         )
 
 

@@ -244,7 +244,7 @@ def main() -> int:
         smoke(args.smoke, args.seed)
         return 0
     try:
-        import atheris  # type: ignore[import-not-found, import-untyped, unused-ignore]
+        import atheris
     except ImportError:
         print(_HOW_TO, file=sys.stderr, end="")
         return 1

@@ -65,6 +65,10 @@ from wire import (
 #: The longest any single wait of the hostile peer may take, in seconds.
 TIMEOUT = 5.0
 
+#: How :meth:`Peer.send_records` writes: coalesced (None), one write per
+#: record, header and body apart, or so many bytes per write.
+Split = int | Literal["records", "header"] | None
+
 
 # ---------------------------------------------------------- what comes back
 
@@ -186,7 +190,7 @@ class Peer:
     async def send_records(
         self,
         *records: bytes,
-        split: int | Literal["records", "header"] | None = None,
+        split: Split = None,
     ) -> None:
         """Send records coalesced into one write (the default), one write per
         record (``"records"``), header and body apart (``"header"``), or
@@ -423,7 +427,7 @@ class HostileClient(Peer):
         self.add_transcript(expected)
 
     async def handshake(
-        self, *, name: bytes = b"localhost", split: int | Literal["records", "header"] | None = None
+        self, *, name: bytes = b"localhost", split: Split = None
     ) -> None:
         """The honest handshake, with each flight written as ``split`` says."""
         await self.send_records(self.client_hello(name), split=split)

@@ -43,6 +43,7 @@ from hostile import (
     TIMEOUT,
     Alert,
     HostileClient,
+    Split,
     hostile_client,
     open_tcp,
     peer_name,
@@ -327,7 +328,7 @@ def rejects(
     make: Make,
     alert: int,
     *,
-    split: int | str | None = None,
+    split: Split = None,
     allow: tuple[int, ...] = (),
     protected: bool | None = None,
 ) -> Probe:
@@ -342,7 +343,7 @@ def rejects(
             await reach(c, stage)
             built = make(c)
             records = built if isinstance(built, list) else [built]
-            await c.send_records(*records, split=split)  # type: ignore[arg-type]
+            await c.send_records(*records, split=split)
             await expect_fatal(c, alert, protected=protected, allow=allow)
 
     return probe
@@ -534,10 +535,10 @@ async def _max_protected_record(env: Env) -> None:
 case("record-edge-protected-16384-plaintext-echoed", _max_protected_record)
 
 
-def _fragmented(split: int | str) -> Probe:
+def _fragmented(split: Split) -> Probe:
     async def probe(env: Env) -> None:
         async with env.client(DISCONNECTED) as c:
-            await c.handshake(split=split)  # type: ignore[arg-type]
+            await c.handshake(split=split)
             await c.echo(b"fragmented but whole", split=1 if split == 1 else None)
             await close_cleanly(c)
 
@@ -577,7 +578,7 @@ async def _tiny_records(env: Env) -> None:
 case("record-coalesced-512-one-byte-records", _tiny_records)
 
 
-def _empty_runs(*runs: int, split: str | None = None) -> Probe:
+def _empty_runs(*runs: int, split: Split = None) -> Probe:
     """Runs of empty records, each followed by a non-empty one (echoed)."""
 
     async def probe(env: Env) -> None:
@@ -586,7 +587,7 @@ def _empty_runs(*runs: int, split: str | None = None) -> Probe:
             for n, run in enumerate(runs):
                 text = b"after %d empty records (%d)" % (run, n)
                 records = [c.app_data(b"") for _ in range(run)] + [c.app_data(text)]
-                await c.send_records(*records, split=split)  # type: ignore[arg-type]
+                await c.send_records(*records, split=split)
                 assert await c.read_application_data(len(text)) == text
             await close_cleanly(c)
 
@@ -623,14 +624,19 @@ def every(stage: str, variants: Callable[[], list[Make]], alert: int) -> Probe:
     return probe
 
 
+def _wrapped(wrap: Callable[[HostileClient, bytes], bytes], msg: bytes) -> Make:
+    """What ``wrap`` makes of ``msg`` for the client at hand."""
+    return lambda c: wrap(c, msg)
+
+
 def _truncations(
     msg_type: int, body: bytes, wrap: Callable[[HostileClient, bytes], bytes]
 ) -> list[Make]:
     """Every truncation: the uint24 length consistent with the short body,
     and the fragment cut inside the 4-byte message header."""
-    cuts = [(lambda c, k=k: wrap(c, message(msg_type, body[:k]))) for k in range(len(body))]
+    cuts = [_wrapped(wrap, message(msg_type, body[:k])) for k in range(len(body))]
     full = message(msg_type, body)
-    heads = [(lambda c, k=k: wrap(c, full[:k])) for k in range(1, 4)]
+    heads = [_wrapped(wrap, full[:k]) for k in range(1, 4)]
     return cuts + heads
 
 
@@ -639,7 +645,7 @@ def _shorter_than_length(
 ) -> list[Make]:
     """The uint24 length says the whole body; the record holds less."""
     full = message(msg_type, body)
-    return [(lambda c, k=k: wrap(c, full[: 4 + k])) for k in range(len(body))]
+    return [_wrapped(wrap, full[: 4 + k]) for k in range(len(body))]
 
 
 def _in_clear(c: HostileClient, msg: bytes) -> bytes:
@@ -755,12 +761,12 @@ case(
 )
 # §2: the length must equal the modulus size; the server says so in the
 # clear, before deriving keys (§3.4's one exception).
-for _size in (1, 255, 257, 512):
+for _length in (1, 255, 257, 512):
     case(
-        f"parse-client-key-exchange-{_size}-bytes",
+        f"parse-client-key-exchange-{_length}-bytes",
         rejects(
             "hello",
-            plain(HANDSHAKE, message(CLIENT_KEY_EXCHANGE, vector(b"\x42" * _size, 2))),
+            plain(HANDSHAKE, message(CLIENT_KEY_EXCHANGE, vector(b"\x42" * _length, 2))),
             DECODE_ERROR,
         ),
     )
@@ -768,14 +774,16 @@ case(
     "parse-finished-truncated-every-length",
     every("key_exchange", lambda: _truncations(FINISHED, bytes(32), _protected), DECODE_ERROR),
 )
+def _finished_with_length(length: int) -> Make:
+    """The right {Finished} whose uint24 length field says ``length``."""
+    return lambda c: c.seal(HANDSHAKE, message(FINISHED, c.client_verify_data(), length=length))
+
+
 case(
     "parse-finished-length-field-fuzzed",
     every(
         "key_exchange",
-        lambda: [
-            (lambda c, n=n: c.seal(HANDSHAKE, message(FINISHED, c.client_verify_data(), length=n)))
-            for n in (0, 31, 33, 0xFFFFFF)
-        ],
+        lambda: [_finished_with_length(n) for n in (0, 31, 33, 0xFFFFFF)],
         DECODE_ERROR,
     ),
 )
@@ -999,6 +1007,12 @@ def _encrypt(c: HostileClient, secret: bytes, pad: padding.AsymmetricPadding) ->
     return c.server_key.encrypt(secret, pad)
 
 
+def _oaep(c: HostileClient, secret: bytes) -> bytes:
+    """The honest OAEP of ``secret`` to the server's key."""
+    assert c.server_key is not None
+    return oaep(c.server_key, secret)
+
+
 def _oaep_with(
     mgf: hashes.HashAlgorithm, algorithm: hashes.HashAlgorithm, label: bytes | None = None
 ) -> padding.OAEP:
@@ -1026,11 +1040,11 @@ MALFORMED_SECRETS: dict[str, Encrypt] = {
     "oaep-with-label": lambda c: _encrypt(
         c, c.secret, _oaep_with(hashes.SHA256(), hashes.SHA256(), b"toytls")
     ),
-    "oaep-last-bit-flipped": lambda c: flip(oaep(c.server_key, c.secret), -1),  # type: ignore[arg-type]
-    "oaep-secret-empty": lambda c: oaep(c.server_key, b""),  # type: ignore[arg-type]
-    "oaep-secret-31-bytes": lambda c: oaep(c.server_key, c.secret[:31]),  # type: ignore[arg-type]
-    "oaep-secret-33-bytes": lambda c: oaep(c.server_key, c.secret + b"\x00"),  # type: ignore[arg-type]
-    "oaep-secret-190-bytes": lambda c: oaep(c.server_key, os.urandom(190)),  # type: ignore[arg-type]
+    "oaep-last-bit-flipped": lambda c: flip(_oaep(c, c.secret), -1),
+    "oaep-secret-empty": lambda c: _oaep(c, b""),
+    "oaep-secret-31-bytes": lambda c: _oaep(c, c.secret[:31]),
+    "oaep-secret-33-bytes": lambda c: _oaep(c, c.secret + b"\x00"),
+    "oaep-secret-190-bytes": lambda c: _oaep(c, os.urandom(190)),
 }
 
 
@@ -1074,11 +1088,12 @@ async def _reference_other_secret(env: Env) -> None:
         other = os.urandom(32)
         shape = await _key_transport(c, oaep(c.server_key, other))
         assert shape == ONE_PROTECTED_ALERT, shape
+        assert c.keys is not None
         keys = derive_keys(
             secret=other,
             client_random=c.client_random,
             server_random=c.server_random,
-            th=c.keys.th,  # type: ignore[union-attr]
+            th=c.keys.th,
         )
         alert = c.received[-1]
         opened = Direction(keys.server_key, keys.server_iv).open(alert.header, alert.fragment)

@@ -59,6 +59,7 @@ from toytls.core.constants import AlertDescription as AD
 from toytls.core.constants import AlertLevel
 from toytls.core.errors import ToyTLSError
 from toytls.core.keyschedule import KeySchedule
+from toytls.core.messages import Certificate
 from toytls.pki.generate import PKI, Issued, generate_key, make_leaf
 
 PLAIN_ALERT_SIZE = 5 + 2
@@ -391,7 +392,8 @@ def _leaf_der(st: Stage) -> bytes:
         for e in st.server_events
         if isinstance(e, ev.HandshakeMessageSent) and e.raw[0] == CERTIFICATE
     ]
-    return sent.certificates[0]  # type: ignore[union-attr]
+    assert isinstance(sent, Certificate), sent
+    return sent.certificates[0]
 
 
 def _const(data: bytes) -> Callable[[Stage], bytes]:

@@ -18,8 +18,10 @@ from helpers import ConnectionPair, client_config, der, server_config
 
 from toytls import events as ev
 from toytls.attacker.tamper import swap_public_key, tamper_subject
+from toytls.core.config import ClientConfig, ServerConfig
 from toytls.core.constants import AlertDescription
 from toytls.core.errors import CertificateVerifyError, ToyTLSError
+from toytls.core.messages import ClientHello
 from toytls.pki.generate import PKI
 from toytls.story.narration import Narrator, alert_meaning, describe, explain_error, short_hex
 
@@ -28,9 +30,11 @@ LINK_VERDICTS = ("→ T = S", "→ T ≠ S", "→ T cannot be recovered", "→ i
 BAD_LINK_VERDICTS = LINK_VERDICTS[1:]
 
 
-def run(pki: PKI, **configs: object) -> ConnectionPair:
+def run(
+    pki: PKI, *, client: ClientConfig | None = None, server: ServerConfig | None = None
+) -> ConnectionPair:
     """A traced connection; if it comes up, one message each way and a close."""
-    pair = ConnectionPair.make(pki, trace=True, **configs)  # type: ignore[arg-type]
+    pair = ConnectionPair.make(pki, trace=True, client=client, server=server)
     pair.pump()
     if pair.client.handshake_complete:
         pair.client_events += pair.client.send_application_data(b"Happy birthday!")
@@ -43,7 +47,7 @@ def run(pki: PKI, **configs: object) -> ConnectionPair:
     return pair
 
 
-def swapped_server(pki: PKI, **overrides: object) -> object:
+def swapped_server(pki: PKI, **overrides: object) -> ServerConfig:
     """偷梁换柱: the real leaf with the attacker's key B+ inside."""
     forged = swap_public_key(der(pki.server.certificate), pki.attacker_key.public_key())
     return server_config(
@@ -90,8 +94,10 @@ def runs(pki: PKI) -> dict[str, ConnectionPair]:
     return scenarios(pki)
 
 
-def narrate(events: list[ev.Event], **options: object) -> list[str]:
-    narrator = Narrator(**options)  # type: ignore[arg-type]
+def narrate(
+    events: list[ev.Event], *, lang: str = "en", level: int = 1, role: str = "client"
+) -> list[str]:
+    narrator = Narrator(lang=lang, level=level, role=role)
     return [line for event in events for line in narrator.describe(event)]
 
 
@@ -159,7 +165,8 @@ def test_level_2_shows_fields_and_keys(runs: dict[str, ConnectionPair]) -> None:
     lines = narrate(pair.client_events, level=2)
     hello = next(e for e in pair.client_events if isinstance(e, ev.HandshakeMessageSent))
     keys = next(e for e in pair.client_events if isinstance(e, ev.KeysDerived))
-    assert f"      random = {short_hex(hello.message.random)}" in lines  # type: ignore[union-attr]
+    assert isinstance(hello.message, ClientHello), hello
+    assert f"      random = {short_hex(hello.message.random)}" in lines
     assert "      server_name = 'localhost'" in lines
     assert f"      client_write_key = {short_hex(keys.schedule.client_write_key)}" in lines
     assert f"      key X = {short_hex(keys.secret, 16)}" in lines
@@ -176,8 +183,8 @@ def test_level_3_shows_every_record(runs: dict[str, ConnectionPair]) -> None:
     )
     first = records[0]
     assert f"      record sent: handshake (22), {len(first.record)} bytes, unprotected" in lines
-    protected = next(r for r in records if r.nonce is not None)
-    assert any(f"seq {protected.seq}, nonce {protected.nonce.hex()}" in line for line in lines)  # type: ignore[union-attr]
+    protected, nonce = next((r, r.nonce) for r in records if r.nonce is not None)
+    assert any(f"seq {protected.seq}, nonce {nonce.hex()}" in line for line in lines)
 
 
 # --- the digests agree with the verifier ------------------------------------------------

@@ -107,7 +107,9 @@ async def _serve(
 ) -> int:
     serve = functools.partial(toytls.serve_toytls_over_tcp, host="127.0.0.1")
     listeners: list[toytls.ToyTLSListener] = await nursery.start(serve, handler, 0, context)
-    port: int = listeners[0].transport_listener.socket.getsockname()[1]  # type: ignore[attr-defined]
+    transport = listeners[0].transport_listener
+    assert isinstance(transport, trio.SocketListener), transport
+    port: int = transport.socket.getsockname()[1]
     return port
 
 

@@ -176,7 +176,7 @@ async def exchange(
         while True:
             event = conn.next_event()
             if event is h11.NEED_DATA:
-                conn.receive_data(await stream.receive_some())
+                conn.receive_data(bytes(await stream.receive_some()))
             elif isinstance(event, h11.Response):
                 response = event
             elif isinstance(event, h11.Data):
