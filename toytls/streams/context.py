@@ -122,6 +122,25 @@ class Context:
         self.certificate_chain = chain
         self.private_key = key
 
+    def config_for(
+        self, *, server_side: bool, server_hostname: str | None
+    ) -> ClientConfig | ServerConfig:
+        """The config for one connection of a stream on ``server_side``.
+
+        Raises:
+            ValueError: The side does not match this context, a client has
+                no ``server_hostname`` or an invalid one, or a server context
+                has no chain and key.
+        """
+        if server_side != self.server_side:
+            side = "server" if self.server_side else "client"
+            raise ValueError(f"a {side} context cannot make a server_side={server_side} stream")
+        if server_side:
+            return self.server_config()
+        if server_hostname is None:
+            raise ValueError("a client stream needs server_hostname")
+        return self.client_config(server_hostname)
+
     def client_config(self, server_name: str) -> ClientConfig:
         """The config for one client connection to ``server_name``.
 
@@ -150,6 +169,20 @@ def _load_certificates(data: bytes, source: str) -> list[x509.Certificate]:
         return load_pem_certificates(data)
     except PEMError as exc:
         raise ValueError(f"{source}: {exc}") from None
+
+
+def encode_server_name(server_hostname: str) -> str:
+    """The name as ``trio.SSLStream`` keeps it: IDNA 2008, as trio connects.
+
+    A name IDNA refuses is returned as it is, for the config's own check to
+    explain.
+    """
+    import trio  # only streams name servers; contexts are made without trio
+
+    try:
+        return trio.lowlevel.encode_hostname(server_hostname).decode("ascii")
+    except (ValueError, UnicodeError):
+        return server_hostname
 
 
 def create_default_context(

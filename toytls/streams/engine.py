@@ -273,3 +273,23 @@ class StreamEngine:
             raise trio.ClosedResourceError("this toytls stream was closed") from error
         await self._shut_down_after(error)
         raise trio.BrokenResourceError(str(self._error)) from self._error
+
+    async def _send_close_notify_on_close(self) -> None:
+        """aclose()'s close_notify: sent once, bounded, reported only if it left."""
+        conn = self._conn
+        if conn.we_closed or self._transport_busy:
+            # Already sent (send_eof), or another task is sending: like
+            # SSLStream, the close is then not a clean one.
+            await trio.lowlevel.checkpoint()
+            return
+        self._emit(conn.send_close_notify())
+        delivered = False
+        try:
+            # Bounded: a peer that does not read cannot hold us here.
+            with trio.move_on_after(ALERT_SEND_TIMEOUT):
+                await self.transport_stream.send_all(conn.data_to_send())
+                delivered = True
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the peer may have closed first: allowed (see trio)
+        finally:
+            self._report(delivered=delivered)

@@ -36,14 +36,12 @@ import warnings
 import trio
 
 from ..core import events as ev
-from ..core.config import ClientConfig, ServerConfig
 from ..core.connection import Connection
 from ..core.errors import ToyTLSError
 from ..core.state import State
 from .conflict import Conflict
-from .context import Context
+from .context import Context, encode_server_name
 from .engine import (
-    ALERT_SEND_TIMEOUT,
     EventHandler,
     StreamEngine,
     StreamState,
@@ -63,29 +61,6 @@ class ToyTLSInsecureWarning(UserWarning):
 
 class NeedHandshakeError(trio.NeedHandshakeError):
     """Session details were asked for before the handshake completed."""
-
-
-def _idna(server_hostname: str) -> str:
-    """The name as ``trio.SSLStream`` keeps it: IDNA 2008, as trio connects.
-
-    A name IDNA refuses is passed on as it is, for the config's own check to
-    explain.
-    """
-    try:
-        return trio.lowlevel.encode_hostname(server_hostname).decode("ascii")
-    except (ValueError, UnicodeError):
-        return server_hostname
-
-
-def _config(context: Context, server_side: bool, name: str | None) -> ClientConfig | ServerConfig:
-    if server_side != context.server_side:
-        side = "server" if context.server_side else "client"
-        raise ValueError(f"a {side} context cannot make a server_side={server_side} stream")
-    if server_side:
-        return context.server_config()
-    if name is None:
-        raise ValueError("a client stream needs server_hostname")
-    return context.client_config(name)
 
 
 class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
@@ -117,8 +92,8 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
         https_compatible: bool = False,
         event_handler: EventHandler | None = None,
     ) -> None:
-        name = None if server_hostname is None else _idna(server_hostname)
-        config = _config(context, server_side, name)
+        name = None if server_hostname is None else encode_server_name(server_hostname)
+        config = context.config_for(server_side=server_side, server_hostname=name)
         # Someone listening to events wants the whole story, trace included.
         conn = Connection(config, trace=context.trace or event_handler is not None)
         super().__init__(
@@ -154,7 +129,9 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
     def context(self, context: Context) -> None:
         if self._handshake_started:
             raise ValueError("the context cannot change once the handshake has started")
-        config = _config(context, self._server_side, self._server_hostname)
+        config = context.config_for(
+            server_side=self._server_side, server_hostname=self._server_hostname
+        )
         self._conn = Connection(config, trace=context.trace or self._event_handler is not None)
         self._context = context
 
@@ -461,22 +438,3 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
             raise
         self._state = StreamState.CLOSED
         await self.transport_stream.aclose()
-
-    async def _send_close_notify_on_close(self) -> None:
-        conn = self._conn
-        if conn.we_closed or self._transport_busy:
-            # Already sent (send_eof), or another task is sending: like
-            # SSLStream, the close is then not a clean one.
-            await trio.lowlevel.checkpoint()
-            return
-        self._emit(conn.send_close_notify())
-        delivered = False
-        try:
-            # Bounded: a peer that does not read cannot hold us here.
-            with trio.move_on_after(ALERT_SEND_TIMEOUT):
-                await self.transport_stream.send_all(conn.data_to_send())
-                delivered = True
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass  # the peer may have closed first: allowed (see trio)
-        finally:
-            self._report(delivered=delivered)
