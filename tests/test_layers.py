@@ -154,3 +154,33 @@ def test_pure_layers_bring_in_no_event_loop() -> None:
 
 def test_the_event_loop_check_would_notice_trio() -> None:
     assert _loaded_loops(["toytls.streams.stream"]) == ["trio"]
+
+
+#: Small modules and functions (STYLE.md trait 9); text-only tables excepted.
+MAX_MODULE_LINES = 450
+MAX_FUNCTION_LINES = 60
+
+
+def _long_functions(text: str) -> list[tuple[str, int]]:
+    return [
+        (node.name, node.end_lineno - node.lineno + 1)
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_modules_and_functions_stay_small(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    if not path.name.endswith("_texts.py"):
+        assert len(text.splitlines()) <= MAX_MODULE_LINES, f"{path} has grown past the limit"
+    long = _long_functions(text)
+    assert long == [], f"{path}: functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+def test_the_size_check_would_notice_a_long_function() -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    assert _long_functions(f"async def big():\n{body}") == [("big", MAX_FUNCTION_LINES + 1)]
+    assert _long_functions(f"def fits():\n{body[: body.rindex('    x')]}") == []
