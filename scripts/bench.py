@@ -37,6 +37,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cryptography
+import trio
+
+import toytls
+from toytls.pki.files import write_pki
+from toytls.pki.generate import generate_pki
+
 _OPENSSL_CONF = """\
 openssl_conf = default_conf
 [default_conf]
@@ -49,24 +56,19 @@ Ciphersuites = TLS_AES_128_GCM_SHA256
 
 
 def reexec_with_openssl_conf() -> None:
-    """OpenSSL reads its config when it loads, so set it and start again."""
+    """OpenSSL reads its config when it loads, so set it and start again.
+
+    The program starts again as it was started: ``python -m scripts.budget``
+    as that module, ``python scripts/bench.py`` as that file.
+    """
     if os.environ.get("TOYTLS_BENCH_CONF"):
         return
     conf = Path(tempfile.gettempdir()) / "toytls-bench-openssl.cnf"
     conf.write_text(_OPENSSL_CONF)
     env = {**os.environ, "OPENSSL_CONF": str(conf), "TOYTLS_BENCH_CONF": "1"}
-    os.execve(sys.executable, [sys.executable, *sys.argv], env)
-
-
-if __name__ == "__main__":
-    reexec_with_openssl_conf()
-
-import cryptography  # noqa: E402
-import trio  # noqa: E402
-
-import toytls  # noqa: E402
-from toytls.pki.files import write_pki  # noqa: E402
-from toytls.pki.generate import generate_pki  # noqa: E402
+    spec = sys.modules["__main__"].__spec__
+    args = sys.argv if spec is None else ["-m", spec.name, *sys.argv[1:]]
+    os.execve(sys.executable, [sys.executable, *args], env)
 
 Wrap = Callable[[trio.SocketStream], Awaitable[trio.abc.Stream]]
 ToyOrSSL = toytls.ToyTLSStream | trio.SSLStream[trio.SocketStream]
@@ -363,6 +365,7 @@ TARGETS = {
 
 
 def main() -> None:
+    reexec_with_openssl_conf()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -14,8 +14,8 @@ A floor is "TCP's own cost plus the unavoidable toytls work". Where the
 floor already misses a target, no change to the stream layer can meet it;
 only less cryptography or a faster CPU could.
 
-    python scripts/budget.py            # table
-    python scripts/budget.py --json     # every figure
+    python -m scripts.budget            # table (from the project's root)
+    python -m scripts.budget --json     # every figure
 """
 
 from __future__ import annotations
@@ -24,19 +24,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import bench
-
-if __name__ == "__main__":
-    bench.reexec_with_openssl_conf()
 
 import trio
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -49,6 +41,8 @@ from toytls.core.keyschedule import decrypt_secret, encrypt_secret
 from toytls.core.verification import verify_server_chain
 from toytls.pki.files import write_pki
 from toytls.pki.generate import PKI, generate_pki
+
+from . import bench
 
 
 def _best(fn: Callable[[], object], number: int) -> float:
@@ -235,6 +229,7 @@ def floors(
 
 
 def main() -> None:
+    bench.reexec_with_openssl_conf()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -32,12 +32,12 @@ process, so CPU, memory and file descriptors count both sides.
     replayed Finished does not match the new server random). Reports the
     echo connection's round trips and its longest pause during the flood.
 
-Usage::
+Usage, from the project's root::
 
-    python scripts/load.py                    # full size: 500 x 256 KiB, 200, 1000, 1000
-    python scripts/load.py --only exchange --clients 40 --bytes 65536
-    python scripts/load.py --only slowloris --slowloris 20 --handshake-timeout 0.5
-    python scripts/load.py --json             # one JSON object per run
+    python -m scripts.load                    # full size: 500 x 256 KiB, 200, 1000, 1000
+    python -m scripts.load --only exchange --clients 40 --bytes 65536
+    python -m scripts.load --only slowloris --slowloris 20 --handshake-timeout 0.5
+    python -m scripts.load --json             # one JSON object per run
 
 ``--clients 0`` (or 0 for any run) skips that run. The file-descriptor soft
 limit is raised as far as needed when the hard limit allows (1,000 idle
@@ -57,25 +57,21 @@ from pathlib import Path
 
 import trio
 
-# This file is run as a script and loaded by path from the tests: make its
-# own directory importable, for the loadruns package beside it.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import toytls
+from toytls.pki.files import write_pki
+from toytls.pki.generate import generate_pki
 
-from loadruns.common import (
+from .loadruns.common import (
     SERVER_NAME,
     echo,
     fds_needed,
     raise_fd_limit,
     serving,
 )
-from loadruns.exchange import ExchangeReport, run_exchange
-from loadruns.flood import FloodReport, run_flood
-from loadruns.idle import IdleReport, run_idle
-from loadruns.slowloris import SlowlorisReport, run_slowloris
-
-import toytls
-from toytls.pki.files import write_pki
-from toytls.pki.generate import generate_pki
+from .loadruns.exchange import ExchangeReport, run_exchange
+from .loadruns.flood import FloodReport, run_flood
+from .loadruns.idle import IdleReport, run_idle
+from .loadruns.slowloris import SlowlorisReport, run_slowloris
 
 __all__ = [
     "echo",

@@ -34,13 +34,21 @@ from toytls.core.connection import Connection
 
 
 def _load_script() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "scripts" / "load.py"
-    spec = importlib.util.spec_from_file_location("toytls_load_script", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    """``scripts.load``, found through the package's own folder.
+
+    scripts/ is a package (``python -m scripts.load``); it is registered from
+    its location, so the test does not depend on the working directory.
+    """
+    if "scripts" not in sys.modules:
+        folder = Path(__file__).resolve().parent.parent / "scripts"
+        spec = importlib.util.spec_from_file_location(
+            "scripts", folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        assert spec is not None and spec.loader is not None
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = package
+        spec.loader.exec_module(package)
+    return importlib.import_module("scripts.load")
 
 
 load = _load_script()

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import trio
 
 import toytls
-from loadruns.common import (
+
+from .common import (
     App,
     PayloadCheck,
     ServerStats,

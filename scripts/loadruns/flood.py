@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 import trio
 
 import toytls
-from loadruns.common import (
+from toytls.core.connection import Connection
+
+from .common import (
     SERVER_NAME,
     connect,
     count_fds,
@@ -17,7 +19,6 @@ from loadruns.common import (
     living_tasks,
     serving,
 )
-from toytls.core.connection import Connection
 
 # -------------------------------------------------------------------- flood
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import trio
 
 import toytls
-from loadruns.common import (
+
+from .common import (
     connect,
     count_fds,
     describe_error,

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import trio
 
 import toytls
-from loadruns.common import (
+from toytls.core.connection import Connection
+
+from .common import (
     SERVER_NAME,
     connect,
     count_fds,
@@ -18,7 +20,6 @@ from loadruns.common import (
     living_tasks,
     serving,
 )
-from toytls.core.connection import Connection
 
 # ---------------------------------------------------------------- slowloris
 
