@@ -46,13 +46,18 @@ class Failed(Exception):
 def build_context(trust: TrustOptions) -> Context:
     """The client context for ``trust``: its roots, or no checks with ``insecure``.
 
+    The server name is checked now, so that a bad one is a usage error and
+    not a failure of every connection.
+
     Raises:
         FileNotFoundError: The CA file or a --trust file is missing.
-        ValueError: A file holds no readable certificate.
+        ValueError: A file holds no readable certificate, or the server name
+            is not one a client may ask for.
     """
     if trust.insecure:
         context = create_default_context()
         context.verify = False
+        context.client_config(trust.server_name)
         return context
     for path in (trust.cafile, *trust.trust):
         if not path.exists():
@@ -61,6 +66,7 @@ def build_context(trust: TrustOptions) -> Context:
     context = create_default_context(cafile=trust.cafile)
     for extra in trust.trust:
         context.load_verify_locations(cafile=extra)
+    context.client_config(trust.server_name)
     return context
 
 
@@ -239,8 +245,6 @@ def run(options: ClientOptions, console: Console) -> int:
 
             make_request(*options.http, options.trust.server_name)
         context = None if options.plaintext else build_context(options.trust)
-        if context is not None:
-            context.client_config(options.trust.server_name)  # checks the name now
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE

@@ -19,9 +19,11 @@ import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import trio
 
+from ..attacker import outcomes as out
 from ..attacker.modes import Mode
 from ..core import events as ev
 from ..core.errors import CertificateVerifyError, ToyTLSError
@@ -42,6 +44,11 @@ Write = Callable[[str, bool], None]
 
 
 VERIFYING, INSECURE, ROGUE_ROOT = "verifying", "insecure", "trusts the attacker's root"
+
+#: Seconds the proxy may take to finish a connection once its client is done.
+_PROXY_FINISHES_WITHIN = 10.0
+
+_O = TypeVar("_O")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -64,6 +71,34 @@ class _ClientRun:
     @property
     def links(self) -> list[ev.CertificateChecked]:
         return [e for e in self.events if isinstance(e, ev.CertificateChecked)]
+
+
+@dataclass
+class _Attacker:
+    """What one of the demo's proxies reported, as outcome objects."""
+
+    port: int = 0
+    outcomes: list[out.Outcome] = field(default_factory=list)
+    #: set when a connection through it is over (each proxy here carries one)
+    finished: trio.Event = field(default_factory=trio.Event)
+
+    def add(self, outcome: out.Outcome) -> None:
+        self.outcomes.append(outcome)
+        if isinstance(outcome, out.ConnectionClosed):
+            self.finished.set()
+
+    def of(self, kind: type[_O]) -> list[_O]:
+        """The outcomes of one type, in order."""
+        return [o for o in self.outcomes if isinstance(o, kind)]
+
+    async def wait_finished(self) -> None:
+        """Wait until the proxy has reported everything about its connection.
+
+        Raises:
+            trio.TooSlowError: Not within :data:`_PROXY_FINISHES_WITHIN`.
+        """
+        with trio.fail_after(_PROXY_FINISHES_WITHIN):
+            await self.finished.wait()
 
 
 class Stage:
@@ -110,17 +145,19 @@ class Stage:
 
     async def proxy(
         self, nursery: trio.Nursery, mode: str, upstream: int, *, rewrite: tuple[str, ...] = ()
-    ) -> tuple[int, list[dict[str, object]]]:
-        """Start the attacker (``toytls proxy``); returns its port and its events."""
+    ) -> _Attacker:
+        """Start the attacker (``toytls proxy``); its port, and its outcomes as they come."""
         options = ProxyOptions(
             mode=mode, listen="127.0.0.1:0", upstream=f"127.0.0.1:{upstream}", rewrite=rewrite
         )
         kit = load_attacker_kit(self.pki_dir) if Mode(mode).is_man_in_the_middle else None
-        records: list[dict[str, object]] = []
-        console = Console(json_mode=True, sink=records.append)
-        serve = functools.partial(proxy_command.serve, options, console, kit)
-        port: int = await nursery.start(serve)
-        return port, records
+        attacker = _Attacker()
+        console = Console(json_mode=True, sink=lambda _: None)
+        serve = functools.partial(
+            proxy_command.serve, options, console, kit, on_outcome=attacker.add
+        )
+        attacker.port = await nursery.start(serve)
+        return attacker
 
     def client_context(self, kind: str) -> Context:
         context = create_default_context(cafile=self.pki_dir / "root.pem")
@@ -156,15 +193,10 @@ class Stage:
                 run.reply = reply
         except trio.BrokenResourceError as exc:
             run.error = exc.__cause__ or exc
-        await trio.sleep(0.02)  # let the server and proxy log their side
         return run
 
 
 Scenario = Callable[[Stage], Awaitable[tuple[str, bool]]]
-
-
-def _found(records: list[dict[str, object]], event: str) -> list[dict[str, object]]:
-    return [r for r in records if r.get("event") == event]
 
 
 async def plain_http(stage: Stage) -> tuple[str, bool]:
@@ -172,14 +204,16 @@ async def plain_http(stage: Stage) -> tuple[str, bool]:
     stage.say("plain_setup")
     async with trio.open_nursery() as nursery:
         server = await stage.server(nursery, plaintext=True)
-        proxy, records = await stage.proxy(nursery, "watch", server)
-        await stage.client(proxy, plaintext=True)
-        seen = [str(r["text"]) for r in _found(records, "plaintext")]
+        watcher = await stage.proxy(nursery, "watch", server)
+        await stage.client(watcher.port, plaintext=True)
+        await watcher.wait_finished()
+        seen = [o.text for o in watcher.of(out.PlaintextSeen) if not o.stolen]
         if seen:
             stage.say("plain_seen", text=seen[0], highlight=True)
         stage.say("plain_rewrite", old=old, new=new)
-        proxy2, _ = await stage.proxy(nursery, "watch", server, rewrite=(f"{old}={new}",))
-        changed = await stage.client(proxy2, plaintext=True)
+        rewriter = await stage.proxy(nursery, "watch", server, rewrite=(f"{old}={new}",))
+        changed = await stage.client(rewriter.port, plaintext=True)
+        await rewriter.wait_finished()
         reply = (changed.reply or b"").decode()
         stage.say("plain_changed", text=reply, highlight=True)
         nursery.cancel_scope.cancel()
@@ -214,20 +248,21 @@ async def speed(stage: Stage) -> tuple[str, bool]:
     return stage.happened("speed", ratio=lesson.ratio), lesson.ratio > 5
 
 
-async def _attack(stage: Stage, mode: str, kind: str) -> tuple[_ClientRun, list[dict[str, object]]]:
+async def _attack(stage: Stage, mode: str, kind: str) -> tuple[_ClientRun, _Attacker]:
     async with trio.open_nursery() as nursery:
         server = await stage.server(nursery)
-        proxy, records = await stage.proxy(nursery, mode, server)
-        run = await stage.client(proxy, kind=kind)
+        attacker = await stage.proxy(nursery, mode, server)
+        run = await stage.client(attacker.port, kind=kind)
+        await attacker.wait_finished()
         nursery.cancel_scope.cancel()
-    return run, records
+    return run, attacker
 
 
-def _stolen(stage: Stage, run: _ClientRun, records: list[dict[str, object]]) -> tuple[str, bool]:
-    success = _found(records, "attack_succeeded")
-    texts = [str(r["text"]) for r in _found(records, "stolen")]
+def _stolen(stage: Stage, run: _ClientRun, attacker: _Attacker) -> tuple[str, bool]:
+    success = attacker.of(out.AttackSucceeded)
+    texts = [o.text for o in attacker.of(out.PlaintextSeen) if o.stolen]
     if success:
-        stage.say("stolen_key", key=str(success[0]["secret"]))
+        stage.say("stolen_key", key=success[0].secret.hex())
     if texts:
         stage.say("stolen_text", text=texts[0], highlight=True)
     ok = bool(success) and stage.letter in texts and run.reply == stage.letter.encode()
@@ -238,7 +273,7 @@ def _stolen(stage: Stage, run: _ClientRun, records: list[dict[str, object]]) -> 
 
 
 def _rejected(
-    stage: Stage, run: _ClientRun, records: list[dict[str, object]], alert: str, show_digests: bool
+    stage: Stage, run: _ClientRun, attacker: _Attacker, alert: str, show_digests: bool
 ) -> tuple[str, bool]:
     error = run.error
     if show_digests:
@@ -249,8 +284,7 @@ def _rejected(
     if not isinstance(error, CertificateVerifyError):
         return stage.happened("not_rejected", why=error), False
     stage.say("rejected", alert=error.alert_name, reason=error.reason, highlight=True)
-    failed = _found(records, "attack_failed")
-    no_key = all(r.get("client_key_exchange_seen") is not True for r in failed)
+    no_key = not any(o.client_key_exchange_seen for o in attacker.of(out.AttackFailed))
     if no_key:
         stage.say("no_key_sent")
     return f"{error.alert_name}: {error.reason}", error.alert_name == alert and no_key
@@ -265,14 +299,14 @@ async def swap_key_unchecked(stage: Stage) -> tuple[str, bool]:
 async def swap_key_checked(stage: Stage) -> tuple[str, bool]:
     stage.say("swap_setup")
     stage.say("check")
-    run, records = await _attack(stage, "swap-key", VERIFYING)
-    return _rejected(stage, run, records, "bad_certificate", show_digests=True)
+    run, attacker = await _attack(stage, "swap-key", VERIFYING)
+    return _rejected(stage, run, attacker, "bad_certificate", show_digests=True)
 
 
 async def tampered(stage: Stage) -> tuple[str, bool]:
     stage.say("tamper_setup")
-    run, records = await _attack(stage, "tamper-cert", VERIFYING)
-    return _rejected(stage, run, records, "bad_certificate", show_digests=True)
+    run, attacker = await _attack(stage, "tamper-cert", VERIFYING)
+    return _rejected(stage, run, attacker, "bad_certificate", show_digests=True)
 
 
 async def chain_of_trust(stage: Stage) -> tuple[str, bool]:
@@ -297,15 +331,15 @@ async def chain_of_trust(stage: Stage) -> tuple[str, bool]:
 
 async def swap_cert(stage: Stage) -> tuple[str, bool]:
     stage.say("swapcert_setup")
-    run, records = await _attack(stage, "swap-cert", VERIFYING)
-    summary, ok = _rejected(stage, run, records, "bad_certificate", show_digests=False)
+    run, attacker = await _attack(stage, "swap-cert", VERIFYING)
+    summary, ok = _rejected(stage, run, attacker, "bad_certificate", show_digests=False)
     return summary, ok and "attacker.test" in summary
 
 
 async def own_ca(stage: Stage) -> tuple[str, bool]:
     stage.say("ownca_setup")
-    run, records = await _attack(stage, "own-ca", VERIFYING)
-    return _rejected(stage, run, records, "unknown_ca", show_digests=False)
+    run, attacker = await _attack(stage, "own-ca", VERIFYING)
+    return _rejected(stage, run, attacker, "unknown_ca", show_digests=False)
 
 
 async def rogue_root(stage: Stage) -> tuple[str, bool]:

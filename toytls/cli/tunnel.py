@@ -223,7 +223,6 @@ def run(options: TunnelOptions, console: Console) -> int:
         parse_address(options.accept, what="--accept")
         parse_address(options.connect, what="--connect")
         context = build_context(options.trust)
-        context.client_config(options.trust.server_name)  # checks the name now
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE

@@ -1,0 +1,253 @@
+"""How ``toytls proxy`` shows its outcomes: log lines, and the JSON derived from them.
+
+Each :mod:`toytls.attacker.outcomes` event becomes one or more timestamped
+lines (mitmproxy style) and, for most, one JSON object whose ``event`` name
+and keys are the proxy's documented output. Both are derived here from the
+outcome object alone (and the console's language), so the text, the JSON and
+the demo, which reads the objects, cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..attacker import outcomes as out
+from ..attacker.modes import DESCRIPTIONS
+from ..attacker.policy import readable_alert, readable_message
+from ..core.constants import ContentType, alert_name
+from ..core.messages import ClientHello
+from ..core.records import RawRecord
+from ..story.narration import alert_meaning, short_hex
+from .console import Console
+
+
+@dataclass
+class _Shown:
+    """An outcome as the console shows it."""
+
+    #: (text, style) lines; the first is the outcome's line
+    lines: Sequence[tuple[str, str | None]]
+    #: the JSON event name, or None for a text-only outcome
+    kind: str | None = None
+    #: the JSON keys after ``connection``
+    fields: dict[str, object] = field(default_factory=dict)
+
+
+def show(outcome: out.Outcome, console: Console) -> None:
+    """Print ``outcome`` on ``console``: its lines, and its JSON object in JSON mode."""
+    shown = _SHOWERS[type(outcome)](outcome, console.lang)
+    prefix = f"#{outcome.connection} "
+    for text, style in shown.lines:
+        console.line(text, style=style, prefix=prefix)
+    if shown.kind is not None:
+        console.record(shown.kind, connection=outcome.connection, **shown.fields)
+
+
+def json_of(outcome: out.Outcome, lang: str = "en") -> dict[str, object] | None:
+    """The JSON object ``outcome`` is shown as (without ``time``), or None."""
+    shown = _SHOWERS[type(outcome)](outcome, lang)
+    if shown.kind is None:
+        return None
+    return {"event": shown.kind, "connection": outcome.connection, **shown.fields}
+
+
+def describe_record(record: RawRecord) -> str:
+    """What a relayed record is, as far as the attacker can tell."""
+    kind = record.content_type.name.lower()
+    size = len(record.fragment)
+    message = readable_message(record)
+    if message is not None:
+        name = type(message).__name__
+        if isinstance(message, ClientHello):
+            name += f" for {message.server_name!r}"
+        return f"{kind} {name} ({size} bytes, readable)"
+    if record.content_type is ContentType.HANDSHAKE:
+        return f"{kind} ({size} bytes, encrypted)"
+    code = readable_alert(record)
+    if code is not None:
+        return f"alert {alert_name(code)} (readable)"
+    return f"{kind}, {size} bytes of ciphertext: {short_hex(record.fragment, 12)}"
+
+
+_ALTERED = {
+    out.Alteration.TAMPER_CERTIFICATE: (
+        "tampered: changed one letter of the subject's name inside the signed part "
+        "of the certificate; the CA's signature is unchanged"
+    ),
+    out.Alteration.FLIP: "flipped one bit of this record's ciphertext",
+    out.Alteration.REPLAY: "sending this record a second time (replay)",
+    out.Alteration.TRUNCATE: (
+        "forwarding this record, then cutting both connections without close_notify"
+    ),
+}
+
+
+def _altered(o: out.DataAltered, lang: str) -> _Shown:
+    if o.what is out.Alteration.REWRITE:
+        text = f"{o.direction.value}: changed it to {o.text!r}"
+    else:
+        text = _ALTERED[o.what]
+    return _Shown([(text, "bold magenta")], "tampered", {"direction": o.direction.value})
+
+
+def _seen(o: out.PlaintextSeen, lang: str) -> _Shown:
+    if o.stolen:
+        who = "client" if o.direction is out.Direction.TO_SERVER else "server"
+        line = (f"{who} says (decrypted with key X): {o.text!r}", "bold red")
+        return _Shown([line], "stolen", {"direction": o.direction.value, "text": o.text})
+    line = (f"{o.direction.value} plaintext: {o.text!r}", "cyan")
+    return _Shown([line], "plaintext", {"direction": o.direction.value, "text": o.text})
+
+
+def _http(o: out.HttpSeen, lang: str) -> _Shown:
+    style = "bold red" if o.stolen else "cyan"
+    # After an attack the two ends are people the attacker listens to.
+    who = o.direction.value
+    if o.stolen:
+        who = "client" if o.direction is out.Direction.TO_SERVER else "server"
+    how = " (decrypted with key X)" if o.stolen else ""
+    # "HTTP request: GET / …", "HTTP body of GET /: 12 bytes …"
+    label = "HTTP" if o.kind == "body" else f"HTTP {o.kind}{how}:"
+    first, *rest = o.lines
+    fields: dict[str, object] = {
+        "direction": o.direction.value,
+        "http": o.kind,
+        "first_line": o.first_line,
+        "headers": [list(pair) for pair in o.headers],
+        "stolen": o.stolen,
+    }
+    lines = [(f"{who} {label} {first}", style), *((f"    {line}", style) for line in rest)]
+    return _Shown(lines, "http", fields)
+
+
+def _refused(o: out.AttackRefused, lang: str) -> _Shown:
+    meaning = alert_meaning(o.alert, lang)
+    text = f"attack failed: the client refused with alert {alert_name(o.alert)}: {meaning}"
+    return _Shown([(text, "bold green")], "attack_failed", {"alert": alert_name(o.alert)})
+
+
+def _succeeded(o: out.AttackSucceeded, lang: str) -> _Shown:
+    secret, client, server = o.secret.hex(), o.client_write_key.hex(), o.server_write_key.hex()
+    lines: Sequence[tuple[str, str | None]] = [
+        (
+            "ATTACK SUCCEEDED: the client accepted the forged certificate and sent key X "
+            f"encrypted to the attacker's B+. Decrypted with B−: X = {secret}",
+            "bold red",
+        ),
+        (
+            f"keys derived from X: client→server {client}, server→client {server}; every "
+            "message below is read and re-encrypted, and neither side can tell",
+            "red",
+        ),
+    ]
+    fields: dict[str, object] = {
+        "secret": secret,
+        "client_write_key": client,
+        "server_write_key": server,
+    }
+    return _Shown(lines, "attack_succeeded", fields)
+
+
+def failure_reason(o: out.AttackFailed, lang: str) -> str:
+    """Why a man-in-the-middle attack failed, in one phrase."""
+    if o.alert is None:
+        return o.detail
+    meaning = alert_meaning(int(o.alert), lang)
+    return f"the client refused with alert {alert_name(o.alert)}: {meaning}"
+
+
+def _failed(o: out.AttackFailed, lang: str) -> _Shown:
+    reason = failure_reason(o, lang)
+    note = "" if o.client_key_exchange_seen else " The client never sent key X."
+    fields: dict[str, object] = {
+        "alert": alert_name(o.alert) if o.alert is not None else None,
+        "reason": reason,
+        "client_key_exchange_seen": o.client_key_exchange_seen,
+    }
+    return _Shown([(f"attack failed: {reason}.{note}", "bold green")], "attack_failed", fields)
+
+
+def _no_hello(o: out.NoClientHello, lang: str) -> _Shown:
+    why = f" ({o.error})" if o.error is not None else ""
+    return _Shown([(f"the client did not start with a ClientHello{why}; dropping it", "yellow")])
+
+
+def _record(o: out.RecordRelayed, lang: str) -> _Shown:
+    fields: dict[str, object] = {
+        "direction": o.direction.value,
+        "content_type": o.record.content_type.name.lower(),
+        "length": len(o.record.fragment),
+    }
+    return _Shown([(f"{o.direction.value} {describe_record(o.record)}", None)], "record", fields)
+
+
+def _upstream(o: out.UpstreamUnreachable, lang: str) -> _Shown:
+    host, port = o.upstream
+    text = f"cannot reach the real server at {host}:{port}: {o.reason}"
+    return _Shown([(text, "yellow")], "upstream_failed")
+
+
+def _forged(o: out.ChainForged, lang: str) -> _Shown:
+    text = f"{DESCRIPTIONS[o.mode]}; presenting it to the client"
+    return _Shown([(text, "bold magenta")], "forged", {"certificates": o.certificates})
+
+
+def _connected(o: out.ClientConnected, lang: str) -> _Shown:
+    return _Shown([(f"client connected; mode {o.mode.value}", None)], "connect")
+
+
+def _plaintext_stream(o: out.PlaintextStream, lang: str) -> _Shown:
+    text = f"{o.direction.value}: not toytls — plaintext, readable and changeable"
+    return _Shown([(text, "yellow")])
+
+
+def _unparseable(o: out.UnparseableRecords, lang: str) -> _Shown:
+    text = f"{o.direction.value}: unparseable bytes ({o.error}); passing them on as they are"
+    return _Shown([(text, "yellow")])
+
+
+def _encrypted_alert(o: out.EncryptedAlertSeen, lang: str) -> _Shown:
+    text = "the client sent an encrypted alert: it noticed something (or is closing)"
+    return _Shown([(text, "green")], "client_alert_encrypted")
+
+
+def _hello(o: out.ClientHelloSeen, lang: str) -> _Shown:
+    text = f"the client asks for {o.server_name!r}; connecting to the real server as that name"
+    return _Shown([(text, None)])
+
+
+def _broke(o: out.ConnectionBroke, lang: str) -> _Shown:
+    return _Shown([(f"connection broke: {o.reason}", "yellow")], "broken")
+
+
+def _internal(o: out.InternalError, lang: str) -> _Shown:
+    return _Shown([(f"internal error: {o.error}", "yellow")], "internal_error")
+
+
+def _closed(o: out.ConnectionClosed, lang: str) -> _Shown:
+    return _Shown([("closed", None)], "disconnect")
+
+
+#: outcome type -> how it is shown (each function takes that type and the language)
+_SHOWERS: dict[type[Any], Callable[[Any, str], _Shown]] = {
+    out.ClientConnected: _connected,
+    out.UpstreamUnreachable: _upstream,
+    out.PlaintextStream: _plaintext_stream,
+    out.UnparseableRecords: _unparseable,
+    out.RecordRelayed: _record,
+    out.DataAltered: _altered,
+    out.AttackRefused: _refused,
+    out.EncryptedAlertSeen: _encrypted_alert,
+    out.PlaintextSeen: _seen,
+    out.HttpSeen: _http,
+    out.NoClientHello: _no_hello,
+    out.ClientHelloSeen: _hello,
+    out.ChainForged: _forged,
+    out.AttackSucceeded: _succeeded,
+    out.AttackFailed: _failed,
+    out.ConnectionBroke: _broke,
+    out.InternalError: _internal,
+    out.ConnectionClosed: _closed,
+}
