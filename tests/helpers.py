@@ -104,3 +104,32 @@ class ConnectionPair:
         self.pump()
         assert self.client.handshake_complete, self.client_events
         assert self.server.handshake_complete, self.server_events
+
+
+def traced_session(
+    pki: PKI,
+    *,
+    client: ClientConfig | None = None,
+    server: ServerConfig | None = None,
+    client_says: bytes = b"hello",
+    server_says: bytes | None = None,
+) -> ConnectionPair:
+    """A whole traced connection, as the narration, hex dump and JSON see one.
+
+    The handshake runs; if it completes, the client sends ``client_says``
+    (and the server ``server_says``, if given), then close_notify goes both
+    ways, client first. A handshake that fails stops there: its events end
+    with ``ConnectionFailed``.
+    """
+    pair = ConnectionPair.make(pki, client=client, server=server, trace=True)
+    pair.pump()
+    if pair.client.handshake_complete:
+        pair.client_events += pair.client.send_application_data(client_says)
+        if server_says is not None:
+            pair.server_events += pair.server.send_application_data(server_says)
+        pair.pump()
+        pair.client_events += pair.client.send_close_notify()
+        pair.pump()
+        pair.server_events += pair.server.send_close_notify()
+        pair.pump()
+    return pair

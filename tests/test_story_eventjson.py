@@ -7,7 +7,7 @@ import typing
 from typing import cast
 
 import pytest
-from helpers import ConnectionPair, client_config, der, server_config
+from helpers import ConnectionPair, client_config, der, server_config, traced_session
 
 from toytls import events as ev
 from toytls.attacker.tamper import swap_public_key
@@ -23,14 +23,9 @@ def sided(pair: ConnectionPair) -> Sided:
 
 
 def honest(pki: PKI, **client: object) -> ConnectionPair:
-    pair = ConnectionPair.make(pki, trace=True, client=client_config(pki, **client))
-    pair.handshake()
-    pair.client_events += pair.client.send_application_data(b"hello")
-    pair.pump()
-    pair.client_events += pair.client.send_close_notify()
-    pair.pump()
-    pair.server_events += pair.server.send_close_notify()
-    pair.pump()
+    pair = traced_session(pki, client=client_config(pki, **client))
+    assert pair.client.handshake_complete, pair.client_events
+    assert pair.server.handshake_complete, pair.server_events
     return pair
 
 

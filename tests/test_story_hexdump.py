@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import ConnectionPair
+from helpers import traced_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,14 +30,9 @@ def line(offset: int, hex_text: str, text: str) -> str:
 @pytest.fixture(scope="module")
 def records(pki: PKI) -> list[Traced]:
     """Every record of an honest connection: handshake, data both ways, close."""
-    pair = ConnectionPair.make(pki, trace=True)
-    pair.handshake()
-    pair.client_events += pair.client.send_application_data(b"hello")
-    pair.pump()
-    pair.client_events += pair.client.send_close_notify()
-    pair.pump()
-    pair.server_events += pair.server.send_close_notify()
-    pair.pump()
+    pair = traced_session(pki)
+    assert pair.client.handshake_complete, pair.client_events
+    assert pair.server.handshake_complete, pair.server_events
     return [e for e in pair.client_events if isinstance(e, ev.RecordSent | ev.RecordReceived)]
 
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ConnectionPair, client_config, der, server_config
+from helpers import ConnectionPair, client_config, der, server_config, traced_session
 
 from toytls import events as ev
 from toytls.attacker.tamper import swap_public_key, tamper_subject
@@ -34,17 +34,9 @@ def run(
     pki: PKI, *, client: ClientConfig | None = None, server: ServerConfig | None = None
 ) -> ConnectionPair:
     """A traced connection; if it comes up, one message each way and a close."""
-    pair = ConnectionPair.make(pki, trace=True, client=client, server=server)
-    pair.pump()
-    if pair.client.handshake_complete:
-        pair.client_events += pair.client.send_application_data(b"Happy birthday!")
-        pair.server_events += pair.server.send_application_data(b"thanks")
-        pair.pump()
-        pair.client_events += pair.client.send_close_notify()
-        pair.pump()
-        pair.server_events += pair.server.send_close_notify()
-        pair.pump()
-    return pair
+    return traced_session(
+        pki, client=client, server=server, client_says=b"Happy birthday!", server_says=b"thanks"
+    )
 
 
 def swapped_server(pki: PKI, **overrides: object) -> ServerConfig:
