@@ -12,6 +12,16 @@ trio stream and decides the answers:
 Keep-alive works (a browser reuses the connection); a connection idle for
 :data:`IDLE_TIMEOUT` seconds between requests is closed. Malformed HTTP
 gets a 400 when h11 still allows an answer, then the connection closes.
+
+Two bounds keep one client from costing the server more than it pays:
+
+* a request must arrive whole within :data:`REQUEST_TIMEOUT` seconds of its
+  first byte, however steadily it dribbles (one byte every few seconds
+  would otherwise reset the idle clock forever);
+* at most :data:`MAX_PIPELINED` requests are answered from bytes already
+  received; then the connection closes (``Connection: close`` on the last
+  answer). Browsers do not pipeline, and without the bound a few kilobytes
+  of pipelined ``GET /`` would make the server write megabytes of pages.
 """
 
 from __future__ import annotations
@@ -27,6 +37,10 @@ from .sessionpage import Visit, render_page, report_json
 
 #: seconds a kept-alive connection may wait for its next request
 IDLE_TIMEOUT = 60.0
+#: seconds from a request's first byte to its end
+REQUEST_TIMEOUT = 30.0
+#: requests answered in a row from bytes already received (pipelined)
+MAX_PIPELINED = 8
 
 _SERVER_HEADER = "toytls"
 
@@ -62,41 +76,80 @@ async def serve_http(
     counts: HttpCounts | None = None,
     *,
     idle_timeout: float = IDLE_TIMEOUT,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> HttpCounts:
     """Answer HTTP/1.1 requests on ``stream`` until the client is done.
 
     Returns when the client closes, asks to close, sends no byte for
-    ``idle_timeout`` seconds (between requests or inside one), or sends
-    something that is not HTTP. Transport errors propagate as the stream
-    raises them (``trio.BrokenResourceError``).
+    ``idle_timeout`` seconds (between requests or inside one), takes more
+    than ``request_timeout`` seconds over one request, pipelines more than
+    :data:`MAX_PIPELINED` requests, or sends something that is not HTTP.
+    Transport errors propagate as the stream raises them
+    (``trio.BrokenResourceError``).
     """
     counts = counts if counts is not None else HttpCounts()
     conn = h11.Connection(h11.SERVER)
+    reading = _Reading(idle_timeout=idle_timeout, request_timeout=request_timeout)
     while True:
         try:
-            event = await _next_event(conn, stream, idle_timeout, counts)
-            if not isinstance(event, h11.Request):  # ConnectionClosed: the client is done
-                return counts
-            request = _summary(event)
-            # Read (and drop) any body, so the next request parses.
-            while not isinstance(
-                await _next_event(conn, stream, idle_timeout, counts), h11.EndOfMessage
-            ):
-                pass
+            request = await _read_request(conn, stream, reading, counts)
         except _Idle:
             return counts
         except h11.RemoteProtocolError as exc:
             await _answer_bad_request(conn, stream, exc, counts)
             return counts
+        if request is None:  # ConnectionClosed: the client is done
+            return counts
+        last = reading.pipelined >= MAX_PIPELINED
         status, content_type, body = _route(request, describe(request, counts.requests))
         counts.bytes_out += await _respond(
-            conn, stream, method=request.method, status=status, content_type=content_type, body=body
+            conn,
+            stream,
+            method=request.method,
+            status=status,
+            content_type=content_type,
+            body=body,
+            close=last,
         )
         counts.requests += 1
         counts.last_status = status
-        if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
-            return counts  # "Connection: close", HTTP/1.0, or a half-read body
+        if last or conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+            return counts  # "Connection: close", HTTP/1.0, a half-read body, the bound
         conn.start_next_cycle()
+
+
+@dataclass
+class _Reading:
+    """The clocks and counts of one connection's reads."""
+
+    idle_timeout: float
+    request_timeout: float
+    #: when the request being read must be complete (None: none started)
+    deadline: float | None = None
+    #: requests answered in a row without a new read
+    pipelined: int = 0
+    #: a read happened since the last request was taken
+    read_since: bool = True
+
+
+async def _read_request(
+    conn: h11.Connection, stream: trio.abc.Stream, reading: _Reading, counts: HttpCounts
+) -> Request | None:
+    """The next whole request (its body read and dropped), or None at the end."""
+    reading.deadline = None
+    if conn.trailing_data[0]:
+        # Bytes of the next request are already here: its clock starts now.
+        reading.deadline = trio.current_time() + reading.request_timeout
+    event = await _next_event(conn, stream, reading, counts)
+    if not isinstance(event, h11.Request):
+        return None
+    reading.pipelined = 1 if reading.read_since else reading.pipelined + 1
+    reading.read_since = False
+    request = _summary(event)
+    # Read (and drop) any body, so the next request parses.
+    while not isinstance(await _next_event(conn, stream, reading, counts), h11.EndOfMessage):
+        pass
+    return request
 
 
 class _Idle(Exception):
@@ -104,13 +157,13 @@ class _Idle(Exception):
 
 
 async def _next_event(
-    conn: h11.Connection, stream: trio.abc.Stream, idle_timeout: float, counts: HttpCounts
+    conn: h11.Connection, stream: trio.abc.Stream, reading: _Reading, counts: HttpCounts
 ) -> object:
     """The next h11 event, reading as needed.
 
     Raises:
-        _Idle: No byte came for ``idle_timeout`` seconds — between
-            requests, or in the middle of one (a client that dribbles).
+        _Idle: No byte came for the idle timeout — between requests, or in
+            the middle of one — or the request took past its deadline.
         h11.RemoteProtocolError: The bytes are not valid HTTP/1.1.
     """
     while True:
@@ -122,9 +175,15 @@ async def _next_event(
             go_on = conn.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
             await stream.send_all(go_on)
             counts.bytes_out += len(go_on)
-        with trio.move_on_after(idle_timeout):
+        until = trio.current_time() + reading.idle_timeout
+        if reading.deadline is not None:
+            until = min(until, reading.deadline)
+        with trio.move_on_at(until):
             data = bytes(await stream.receive_some())
             counts.bytes_in += len(data)
+            reading.read_since = True
+            if data and reading.deadline is None:
+                reading.deadline = trio.current_time() + reading.request_timeout
             conn.receive_data(data)
             continue
         raise _Idle
@@ -160,6 +219,7 @@ async def _respond(
     status: int,
     content_type: str,
     body: bytes,
+    close: bool = False,
 ) -> int:
     headers: list[tuple[str, str]] = [
         ("Content-Type", content_type),
@@ -170,6 +230,8 @@ async def _respond(
     ]
     if status == 405:
         headers.append(("Allow", "GET, HEAD"))
+    if close:
+        headers.append(("Connection", "close"))
     data = conn.send(h11.Response(status_code=status, headers=headers, reason=_phrase(status)))
     if method != "HEAD":
         data += conn.send(h11.Data(data=body)) or b""
