@@ -53,8 +53,9 @@ async def read_responses(stream: trio.abc.Stream) -> tuple[list[h11.Response], b
             responses.append(event)
         elif isinstance(event, h11.EndOfMessage):
             if client.our_state is h11.MUST_CLOSE or client.their_state is h11.MUST_CLOSE:
-                rest = await stream.receive_some()
-                return responses, rest == b""
+                with trio.move_on_after(5):
+                    return responses, await stream.receive_some() == b""
+                return responses, False
             client.start_next_cycle()
             track_one_request()
         elif isinstance(event, h11.ConnectionClosed):
@@ -63,8 +64,13 @@ async def read_responses(stream: trio.abc.Stream) -> tuple[list[h11.Response], b
 
 async def pipeline(count: int) -> tuple[list[h11.Response], bool]:
     server_end, client_end = trio.testing.memory_stream_pair()
+
+    async def serve() -> None:
+        await serve_http(server_end, plain_visit)
+        await server_end.aclose()  # as the server command does when it returns
+
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(serve_http, server_end, plain_visit)
+        nursery.start_soon(serve)
         await client_end.send_all(GET * count)
         responses, closed = await read_responses(client_end)
         nursery.cancel_scope.cancel()
