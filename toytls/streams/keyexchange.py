@@ -10,17 +10,10 @@ limiter that bounds how many run in threads at once.
 
 from __future__ import annotations
 
-import math
-
 import trio
 
 from ..core import events as ev
 from ..core.connection import Connection
-
-#: Handshake work counts as "alone" (done inline) only if no key exchange
-#: finished this recently: in a flood, many arrive in one scheduler batch,
-#: and doing them all inline would hold the event loop for the whole batch.
-KEY_EXCHANGE_QUIET = 0.002
 
 
 class KeyExchangeLoad:
@@ -30,13 +23,11 @@ class KeyExchangeLoad:
         workers: How many key exchanges may run in worker threads at once.
     """
 
-    __slots__ = ("last_done", "limiter", "pending")
+    __slots__ = ("limiter", "pending")
 
     def __init__(self, workers: int) -> None:
         #: handshake steps being processed right now
         self.pending = 0
-        #: when the last key exchange (the RSA work) finished
-        self.last_done = -math.inf
         #: shared by every server stream of the context
         self.limiter = trio.CapacityLimiter(workers)
 
@@ -44,11 +35,13 @@ class KeyExchangeLoad:
 async def receive_handshake(conn: Connection, load: KeyExchangeLoad, data: bytes) -> list[ev.Event]:
     """Feed server handshake bytes to ``conn``, which may hold ClientKeyExchange.
 
-    When other key exchanges are under way the work runs in a worker thread,
-    a few at a time, so a flood of them neither blocks the event loop (and
-    the established connections on it) nor queues without bound, and two
-    can use two cores. Alone, it runs inline: a thread hop would only add
-    latency.
+    When anything else is waiting — another key exchange under way, or any
+    task ready to run on this event loop — the work runs in a worker thread,
+    a few at a time, so a flood of handshakes neither blocks the event loop
+    (and the established connections on it) nor queues without bound, and
+    two can use two cores. When nothing waits it runs inline: a thread hop
+    would only add latency. The decision looks at what is actually waiting,
+    not at a clock, so back-to-back handshakes from one client stay inline.
 
     Returns:
         The connection's events, as :meth:`Connection.receive_data` returns them.
@@ -56,7 +49,7 @@ async def receive_handshake(conn: Connection, load: KeyExchangeLoad, data: bytes
     Raises:
         ToyTLSError: Only if the connection had already failed.
     """
-    alone = load.pending == 0 and trio.current_time() - load.last_done > KEY_EXCHANGE_QUIET
+    alone = load.pending == 0 and trio.lowlevel.current_statistics().tasks_runnable == 0
     load.pending += 1
     try:
         if alone:
@@ -65,6 +58,4 @@ async def receive_handshake(conn: Connection, load: KeyExchangeLoad, data: bytes
             events = await trio.to_thread.run_sync(conn.receive_data, data, limiter=load.limiter)
     finally:
         load.pending -= 1
-    if any(isinstance(event, ev.KeysDerived) for event in events):
-        load.last_done = trio.current_time()  # this one did the RSA work
     return events
