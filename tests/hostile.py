@@ -441,6 +441,26 @@ class HostileClient(Peer):
         assert await self.read_application_data(len(data)) == data
 
 
+async def reach(c: HostileClient, stage: str) -> None:
+    """Run the honest handshake up to ``stage``.
+
+    start: TCP only; hello: ClientHello sent and the server's flight read;
+    key_exchange: ClientKeyExchange sent too (the server's keys are active);
+    connected: both Finished exchanged and checked.
+    """
+    if stage == "start":
+        return
+    await c.send_records(c.client_hello())
+    await c.read_server_flight()
+    if stage == "hello":
+        return
+    await c.send_records(c.key_exchange())
+    if stage == "key_exchange":
+        return
+    await c.send_records(c.finished())
+    await c.read_server_finished()
+
+
 @asynccontextmanager
 async def hostile_client(port: int) -> AsyncIterator[HostileClient]:
     client = await HostileClient.connect(port)

@@ -47,6 +47,7 @@ from hostile import (
     hostile_client,
     open_tcp,
     peer_name,
+    reach,
 )
 from processes import Background, start_server
 from wire import (
@@ -267,26 +268,6 @@ async def innocent(
 
 
 STAGES = ("start", "hello", "key_exchange", "connected")
-
-
-async def reach(c: HostileClient, stage: str) -> None:
-    """Run the honest handshake up to ``stage``.
-
-    start: TCP only; hello: ClientHello sent and the server's flight read;
-    key_exchange: ClientKeyExchange sent too (the server's keys are active);
-    connected: both Finished exchanged and checked.
-    """
-    if stage == "start":
-        return
-    await c.send_records(c.client_hello())
-    await c.read_server_flight()
-    if stage == "hello":
-        return
-    await c.send_records(c.key_exchange())
-    if stage == "key_exchange":
-        return
-    await c.send_records(c.finished())
-    await c.read_server_finished()
 
 
 def protected_at(stage: str) -> bool:
