@@ -108,6 +108,18 @@ EXPECTED: list[tuple[out.Outcome, dict[str, object] | None]] = [
         },
     ),
     (
+        out.KeyXPassedOn(
+            connection=1, key_x_fingerprint="ab", client_leg_key=b"\x02", server_leg_key=b"\x04"
+        ),
+        {
+            "event": "key_x_passed_on",
+            "connection": 1,
+            "key_x_fingerprint": "ab",
+            "client_leg_key": "02",
+            "server_leg_key": "04",
+        },
+    ),
+    (
         out.AttackFailed(
             connection=1,
             mode=Mode.OWN_CA,

@@ -180,6 +180,23 @@ class AttackSucceeded:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class KeyXPassedOn:
+    """偷梁换柱 completed: the server took the client's own key X from the attacker.
+
+    Both ends now hold the same X (the fingerprint the client and the server
+    each print), yet their record keys differ, because each leg's key
+    schedule mixes in its own transcript.
+    """
+
+    connection: int
+    #: the name of key X, the same on both legs
+    key_x_fingerprint: str
+    #: client→server record key on the client's leg and on the server's leg
+    client_leg_key: bytes
+    server_leg_key: bytes
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AttackFailed:
     """A man-in-the-middle handshake with the client did not complete."""
 
@@ -231,6 +248,7 @@ Outcome = (
     | ClientHelloSeen
     | ChainForged
     | AttackSucceeded
+    | KeyXPassedOn
     | AttackFailed
     | ConnectionBroke
     | InternalError

@@ -150,6 +150,46 @@ def _succeeded(o: out.AttackSucceeded, lang: str) -> _Shown:
     return _Shown(lines, "attack_succeeded", fields)
 
 
+def _passed_on(o: out.KeyXPassedOn, lang: str) -> _Shown:
+    client, server = o.client_leg_key.hex(), o.server_leg_key.hex()
+    if lang == "zh":
+        lines = [
+            (
+                f"偷梁换柱完成：攻击者把同一个密钥X 用服务器真正的公钥 B+ 加密后转交给了服务器；"
+                f"服务器的 X 与客户端的 X 相同（指纹 {o.key_x_fingerprint}）",
+                "bold red",
+            ),
+            (
+                f"但两段连接的记录密钥不同（客户端一段 {client}，服务器一段 {server}）："
+                "密钥派生时混入了握手记录，而两边看到的证书和 ClientKeyExchange 不一样；"
+                "攻击者握有 X，两套密钥都能算出，所以他逐条解密再重新加密",
+                "red",
+            ),
+        ]
+    else:
+        lines = [
+            (
+                "偷梁换柱 complete: the attacker locked the same key X with the server's real "
+                "B+ and passed it on; the server's X equals the client's X "
+                f"(fingerprint {o.key_x_fingerprint})",
+                "bold red",
+            ),
+            (
+                f"yet the two legs' record keys differ (client leg {client}, server leg "
+                f"{server}): the key schedule mixes in the transcript, and the two "
+                "transcripts differ in the Certificate and the ClientKeyExchange; holding X, "
+                "the attacker derives both and re-encrypts every record",
+                "red",
+            ),
+        ]
+    fields: dict[str, object] = {
+        "key_x_fingerprint": o.key_x_fingerprint,
+        "client_leg_key": client,
+        "server_leg_key": server,
+    }
+    return _Shown(lines, "key_x_passed_on", fields)
+
+
 def failure_reason(o: out.AttackFailed, lang: str) -> str:
     """Why a man-in-the-middle attack failed, in one phrase."""
     if o.alert is None:
@@ -246,6 +286,7 @@ _SHOWERS: dict[type[Any], Callable[[Any, str], _Shown]] = {
     out.ClientHelloSeen: _hello,
     out.ChainForged: _forged,
     out.AttackSucceeded: _succeeded,
+    out.KeyXPassedOn: _passed_on,
     out.AttackFailed: _failed,
     out.ConnectionBroke: _broke,
     out.InternalError: _internal,

@@ -1,130 +1,193 @@
-"""The proxy's man-in-the-middle modes: answer the client with a forged chain.
+"""The proxy's man-in-the-middle modes: 偷梁换柱, the article's way.
 
-The proxy reads the client's ClientHello, connects to the real server as
-that name (to learn the real chain), and answers the client as a toytls
-server with the chain :func:`~toytls.attacker.modes.forged_chain` makes and
-the attacker's own key pair. If the client accepts, the attacker holds key X
-and relays — and reads — everything; if not, the outcome says why.
+The proxy passes the client's ClientHello to the real server, shows the
+client the chain :func:`~toytls.attacker.modes.forged_chain` makes (with the
+attacker's key M+ in it), and when the client accepts and sends key X, opens
+X with M−, locks the same X with the server's real B+ and passes it on —
+all worked out by :class:`~toytls.attacker.key_x_relay.KeyXRelay`; this
+module only moves its bytes and reports what happened. If the client
+refuses, the outcome says why, and the server's half-done handshake ends.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import trio
 
 from ..attacker import outcomes as out
+from ..attacker.key_x_relay import KeyXRelay, NotAClientHello, Step
 from ..attacker.modes import forged_chain
-from ..attacker.policy import first_client_hello, is_client_key_exchange
+from ..attacker.policy import is_client_key_exchange
 from ..core import events as ev
-from ..core.constants import MAX_CIPHERTEXT
 from ..core.errors import ToyTLSError
 from ..core.keyschedule import session_key_fingerprint
-from ..core.messages import ClientHello
-from ..core.records import RecordReader
-from ..streams.context import Context
-from ..streams.prefixed import PrefixedStream
-from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from .proxy_link import Link, show_plaintext
 
-#: Bytes read at a time while waiting for the ClientHello.
+#: Bytes read at a time from either side.
 _CHUNK = 65536
+#: Chunks queued for one side before the reader waits (about 4 MiB).
+_QUEUED = 64
+#: How long the last bytes may take to leave once the connection is over.
+_FLUSH_TIMEOUT = 1.0
+
+
+class _Watch:
+    """Turns the relay's steps into outcomes and narration, and knows when it is over."""
+
+    def __init__(self, link: Link, relay: KeyXRelay) -> None:
+        self.link = link
+        self.relay = relay
+        #: set when the attack is over: a leg failed, or both closed
+        self.done = trio.Event()
+        self._hello_seen = False
+        self._forged = False
+        self._keys: ev.KeysDerived | None = None
+        self._server_keys: ev.KeysDerived | None = None
+        self._key_exchange_seen = False
+        self._client_side = _narrate(link, "proxy-client", "server")
+        self._server_side = _narrate(link, "proxy-upstream", "client")
+
+    def step(self, step: Step) -> None:
+        link, relay = self.link, self.relay
+        if relay.upstream is not None and not self._hello_seen:
+            self._hello_seen = True
+            name = getattr(relay.upstream.config, "server_name", "")
+            link.report(out.ClientHelloSeen(connection=link.number, server_name=name))
+        if relay.victim is not None and not self._forged:
+            self._forged = True
+            chain = getattr(relay.victim.config, "certificate_chain", ())
+            link.report(
+                out.ChainForged(connection=link.number, mode=link.mode, certificates=len(chain))
+            )
+        for event in step.client_leg:
+            self._client_side(event)
+            self._on_client_leg(event)
+        for event in step.server_leg:
+            self._server_side(event)
+            self._on_server_leg(event)
+        victim, upstream = relay.victim, relay.upstream
+        if victim is not None and upstream is not None and victim.closed and upstream.closed:
+            self.done.set()
+
+    def _on_client_leg(self, event: ev.Event) -> None:
+        link = self.link
+        self._key_exchange_seen = self._key_exchange_seen or is_client_key_exchange(event)
+        if isinstance(event, ev.KeysDerived):
+            self._keys = event
+        elif isinstance(event, ev.HandshakeComplete) and self._keys is not None:
+            keys = self._keys
+            link.report(
+                out.AttackSucceeded(
+                    connection=link.number,
+                    mode=link.mode,
+                    secret=keys.secret,
+                    key_x_fingerprint=session_key_fingerprint(keys.secret),
+                    client_write_key=keys.schedule.client_write_key,
+                    server_write_key=keys.schedule.server_write_key,
+                )
+            )
+        elif isinstance(event, ev.ApplicationData):
+            show_plaintext(link, out.Direction.TO_SERVER, event.data, stolen=True)
+        elif isinstance(event, ev.ConnectionFailed):
+            self.done.set()
+            if self.relay.victim is not None and self.relay.victim.session is None:
+                link.report(_failure(link, event.error, self._key_exchange_seen))
+
+    def _on_server_leg(self, event: ev.Event) -> None:
+        link = self.link
+        if isinstance(event, ev.KeysDerived):
+            self._server_keys = event
+        elif isinstance(event, ev.HandshakeComplete) and self._keys and self._server_keys:
+            link.report(
+                out.KeyXPassedOn(
+                    connection=link.number,
+                    key_x_fingerprint=event.session.session_key_fingerprint,
+                    client_leg_key=self._keys.schedule.client_write_key,
+                    server_leg_key=self._server_keys.schedule.client_write_key,
+                )
+            )
+        elif isinstance(event, ev.ApplicationData):
+            show_plaintext(link, out.Direction.TO_CLIENT, event.data, stolen=True)
+        elif isinstance(event, ev.ConnectionFailed):
+            self.done.set()
 
 
 async def mitm(link: Link, client: trio.SocketStream, server: trio.SocketStream) -> None:
     """Attack one connection; returns when it is over (or the client gave up)."""
-    assert link.kit is not None
-    hello = await _read_client_hello(link, client)
-    if hello is None:
-        return
-    received, client_hello = hello
-    name = client_hello.server_name
-    link.report(out.ClientHelloSeen(connection=link.number, server_name=name))
-    upstream_context = Context()
-    upstream_context.verify = False
-    upstream = ToyTLSStream(
-        server,
-        upstream_context,
-        server_hostname=name,
-        event_handler=_narrate(link, "proxy-upstream", "client"),
+    kit, mode = link.kit, link.mode
+    assert kit is not None
+    relay = KeyXRelay(
+        forge=lambda chain, name: forged_chain(mode, kit, chain, name), attacker_key=kit.key
     )
-    with warnings.catch_warnings():
-        # The attacker's own "no verification" warning: he means it.
-        warnings.simplefilter("ignore", ToyTLSInsecureWarning)
-        await upstream.do_handshake()
-    chain = forged_chain(link.mode, link.kit, upstream.session.certificate_chain, name)
-    link.report(out.ChainForged(connection=link.number, mode=link.mode, certificates=len(chain)))
-    victim, keys = await _pose_as_server(link, client, received, chain)
-    if victim is None or keys is None:
-        await upstream.aclose()
-        return
-    link.report(
-        out.AttackSucceeded(
-            connection=link.number,
-            mode=link.mode,
-            secret=keys.secret,
-            key_x_fingerprint=session_key_fingerprint(keys.secret),
-            client_write_key=keys.schedule.client_write_key,
-            server_write_key=keys.schedule.server_write_key,
-        )
-    )
-    async with victim, upstream, trio.open_nursery() as nursery:
-        nursery.start_soon(_pipe, link, out.Direction.TO_SERVER, victim, upstream)
-        nursery.start_soon(_pipe, link, out.Direction.TO_CLIENT, upstream, victim)
+    watch = _Watch(link, relay)
+    to_client, for_client = trio.open_memory_channel[bytes](_QUEUED)
+    to_server, for_server = trio.open_memory_channel[bytes](_QUEUED)
+
+    async def deliver(step: Step) -> None:
+        # The relay sealed these in order; each channel keeps that order.
+        watch.step(step)
+        if step.to_client:
+            await to_client.send(step.to_client)
+        if step.to_server:
+            await to_server.send(step.to_server)
+
+    readers_left = [2]
+
+    async def read(source: trio.SocketStream, feed: Callable[[bytes], Step]) -> None:
+        try:
+            while data := bytes(await source.receive_some(_CHUNK)):
+                await deliver(feed(data))
+            await deliver(feed(b""))  # the end of that side, for its leg to judge
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            watch.done.set()
+        except (NotAClientHello, ToyTLSError) as exc:
+            link.report(out.NoClientHello(connection=link.number, error=_no_hello(exc)))
+            watch.done.set()
+        finally:
+            readers_left[0] -= 1
+            if not readers_left[0]:
+                watch.done.set()  # both sides ended: nothing more can happen
+
+    async def write(sink: trio.SocketStream, queued: trio.MemoryReceiveChannel[bytes]) -> None:
+        try:
+            async for data in queued:
+                await sink.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            watch.done.set()
+
+    async with trio.open_nursery() as writers:
+        writers.start_soon(write, client, for_client)
+        writers.start_soon(write, server, for_server)
+        async with trio.open_nursery() as readers:
+            readers.start_soon(read, client, relay.client_data)
+            readers.start_soon(read, server, relay.server_data)
+            await watch.done.wait()
+            readers.cancel_scope.cancel()
+        # What the last step queued (an alert, a close_notify) may still leave.
+        writers.cancel_scope.deadline = trio.current_time() + _FLUSH_TIMEOUT
+        await to_client.aclose()
+        await to_server.aclose()
 
 
-async def _pose_as_server(
-    link: Link, client: trio.SocketStream, received: bytes, chain: tuple[bytes, ...]
-) -> tuple[ToyTLSStream | None, ev.KeysDerived | None]:
-    """The handshake with the client, as the server, with the forged chain.
-
-    Returns:
-        The stream and the keys it derived, or (None, None) after reporting
-        :class:`~toytls.attacker.outcomes.AttackFailed`.
-    """
-    assert link.kit is not None
-    keys: list[ev.KeysDerived] = []
-    saw_key_exchange = False
-    narration = _narrate(link, "proxy-client", "server")
-
-    def on_event(event: ev.Event) -> None:
-        nonlocal saw_key_exchange
-        if isinstance(event, ev.KeysDerived):
-            keys.append(event)
-        saw_key_exchange = saw_key_exchange or is_client_key_exchange(event)
-        narration(event)
-
-    context = Context(server_side=True)
-    context.certificate_chain = chain
-    context.private_key = link.kit.key
-    victim = ToyTLSStream(
-        PrefixedStream(client, received), context, server_side=True, event_handler=on_event
-    )
-    try:
-        await victim.do_handshake()
-    except trio.BrokenResourceError as exc:
-        link.report(_failure(link, exc.__cause__, saw_key_exchange))
-        return None, None
-    return victim, keys[0]
+def _no_hello(exc: Exception) -> str | None:
+    return str(exc) if isinstance(exc, ToyTLSError) else None
 
 
-def _failure(link: Link, cause: BaseException | None, saw_key_exchange: bool) -> out.AttackFailed:
+def _failure(link: Link, error: ToyTLSError, saw_key_exchange: bool) -> out.AttackFailed:
     """Why the client did not accept the forged chain: its alert, or what broke."""
-    alert = None
-    if isinstance(cause, ToyTLSError) and cause.from_peer and cause.alert is not None:
-        alert = cause.alert
+    alert = error.alert if error.from_peer and error.alert is not None else None
     return out.AttackFailed(
         connection=link.number,
         mode=link.mode,
         alert=alert,
-        detail=str(cause) if cause else "the connection broke",
+        detail=str(error),
         client_key_exchange_seen=saw_key_exchange,
     )
 
 
 def _narrate(link: Link, side: str, role: str) -> Callable[[ev.Event], None]:
-    """Show one of the two handshakes' events, at -vv, with --hexdump, or in JSON."""
+    """Show one of the two legs' events, at -vv, with --hexdump, or in JSON."""
     console = link.console
 
     def handler(event: ev.Event) -> None:
@@ -132,50 +195,3 @@ def _narrate(link: Link, side: str, role: str) -> Callable[[ev.Event], None]:
             console.event(event, side=side, prefix=f"{link.prefix}[{side}] ", role=role)
 
     return handler
-
-
-async def _read_client_hello(
-    link: Link, client: trio.SocketStream
-) -> tuple[bytes, ClientHello] | None:
-    """Read up to the first record; the bytes read and the ClientHello it holds.
-
-    Returns:
-        None if the client closed first or did not start with a ClientHello
-        (reported as :class:`~toytls.attacker.outcomes.NoClientHello`).
-    """
-    reader = RecordReader()
-    received = b""
-    while True:
-        data = await client.receive_some(_CHUNK)
-        if not data:
-            return None
-        received += data
-        reader.feed(data)
-        try:
-            record = reader.next_record(MAX_CIPHERTEXT)
-            if record is None:
-                continue
-            hello = first_client_hello(record)
-        except ToyTLSError as exc:
-            link.report(out.NoClientHello(connection=link.number, error=str(exc)))
-            return None
-        if hello is None:
-            link.report(out.NoClientHello(connection=link.number, error=None))
-            return None
-        return received, hello
-
-
-async def _pipe(
-    link: Link,
-    direction: out.Direction,
-    source: trio.abc.HalfCloseableStream,
-    sink: trio.abc.HalfCloseableStream,
-) -> None:
-    """Copy one direction of a broken connection, reading everything on the way."""
-    try:
-        while data := await source.receive_some():
-            show_plaintext(link, direction, data, stolen=True)
-            await sink.send_all(data)
-        await sink.send_eof()
-    except (trio.BrokenResourceError, trio.ClosedResourceError):
-        pass
