@@ -53,7 +53,7 @@ _MITM = frozenset({Mode.SWAP_KEY, Mode.SWAP_CERT, Mode.SELF_SIGNED, Mode.OWN_CA}
 #: One line per mode for --help and the narration, in the article's terms.
 DESCRIPTIONS: dict[Mode, str] = {
     Mode.WATCH: "only watch: relay and decode every record",
-    Mode.SWAP_KEY: "偷梁换柱: keep the real certificate, put the attacker's key B+ in it",
+    Mode.SWAP_KEY: "偷梁换柱: keep the real certificate, put the attacker's public key M+ in it",
     Mode.TAMPER_CERT: "change the subject's name in the signed part of the certificate",
     Mode.SWAP_CERT: "证书调包: present the attacker's own genuine certificate (attacker.test)",
     Mode.SELF_SIGNED: "present a certificate for the server's name, signed by the attacker",

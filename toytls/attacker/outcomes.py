@@ -167,11 +167,11 @@ class ChainForged:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AttackSucceeded:
-    """The client accepted the forged chain and sent key X to the attacker's B+."""
+    """The client accepted the forged chain and sent key X locked with the attacker's M+."""
 
     connection: int
     mode: Mode
-    #: key X, decrypted with the attacker's B−
+    #: key X, opened with the attacker's private key M−
     secret: bytes
     #: the name of key X both ends print (``session_key_fingerprint``)
     key_x_fingerprint: str

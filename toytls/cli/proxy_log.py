@@ -123,25 +123,42 @@ def _http(o: out.HttpSeen, lang: str) -> _Shown:
 
 
 def _refused(o: out.AttackRefused, lang: str) -> _Shown:
-    meaning = alert_meaning(o.alert, lang)
+    meaning = alert_meaning(o.alert, lang, fatal=True)  # a refusal, never a clean end
     text = f"attack failed: the client refused with alert {alert_name(o.alert)}: {meaning}"
     return _Shown([(text, "bold green")], "attack_failed", {"alert": alert_name(o.alert)})
 
 
 def _succeeded(o: out.AttackSucceeded, lang: str) -> _Shown:
     secret, client, server = o.secret.hex(), o.client_write_key.hex(), o.server_write_key.hex()
-    lines: Sequence[tuple[str, str | None]] = [
-        (
-            "ATTACK SUCCEEDED: the client accepted the forged certificate and sent key X "
-            f"encrypted to the attacker's B+. Decrypted with B−: X = {secret}",
-            "bold red",
-        ),
-        (
-            f"keys derived from X: client→server {client}, server→client {server}; every "
-            "message below is read and re-encrypted, and neither side can tell",
-            "red",
-        ),
-    ]
+    lines: Sequence[tuple[str, str | None]]
+    if lang == "zh":
+        lines = [
+            (
+                "攻击成功：客户端接受了伪造的证书，用其中中间人的公钥 M+ 锁住密钥X 发了出来；"
+                f"中间人用自己的私钥 M− 解开：X = {secret}",
+                "bold red",
+            ),
+            (
+                f"客户端这一段由 X 派生的密钥：客户端→服务器 {client}，服务器→客户端 {server}；"
+                "下面的每条消息都被读出并重新加密，两端都察觉不到",
+                "red",
+            ),
+        ]
+    else:
+        lines = [
+            (
+                "ATTACK SUCCEEDED: the client accepted the forged certificate and sent key X "
+                "locked with the attacker's public key M+ in it; opened with his private key "
+                f"M−: X = {secret}",
+                "bold red",
+            ),
+            (
+                f"the client leg's keys derived from X: client→server {client}, server→client "
+                f"{server}; every message below is read and re-encrypted, and neither side "
+                "can tell",
+                "red",
+            ),
+        ]
     fields: dict[str, object] = {
         "secret": secret,
         "client_write_key": client,
@@ -194,7 +211,7 @@ def failure_reason(o: out.AttackFailed, lang: str) -> str:
     """Why a man-in-the-middle attack failed, in one phrase."""
     if o.alert is None:
         return o.detail
-    meaning = alert_meaning(int(o.alert), lang)
+    meaning = alert_meaning(int(o.alert), lang, fatal=True)
     return f"the client refused with alert {alert_name(o.alert)}: {meaning}"
 
 
