@@ -30,6 +30,8 @@ from .common import (
     usage_error_text,
 )
 from .console import Console, parse_address
+from .inspect import show_chain_xray
+from .keylog import check_writable, with_keylog
 from .options import ClientOptions, TrustOptions
 
 
@@ -210,8 +212,10 @@ async def session(options: ClientOptions, console: Console, context: Context | N
 
         def on_event(event: ev.Event) -> None:
             console.event(event, side="client")
+            show_chain_xray(console, event, context.roots)  # -vv: each certificate seen through
 
-        stream = ToyTLSStream(tcp, context, server_hostname=server_name, event_handler=on_event)
+        handler = with_keylog(on_event, options.keylog, console.warn)
+        stream = ToyTLSStream(tcp, context, server_hostname=server_name, event_handler=handler)
     try:
         async with stream:
             if isinstance(stream, ToyTLSStream):
@@ -245,6 +249,7 @@ def run(options: ClientOptions, console: Console) -> int:
 
             make_request(*options.http, options.trust.server_name)
         context = None if options.plaintext else build_context(options.trust)
+        check_writable(options.keylog)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE

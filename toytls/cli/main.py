@@ -18,7 +18,9 @@ from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, fail
 from .options import (
     CertsOptions,
     ClientOptions,
+    DecodeOptions,
     DemoOptions,
+    InspectOptions,
     ProxyOptions,
     ServerOptions,
     TunnelOptions,
@@ -75,6 +77,24 @@ def _proxy(args: argparse.Namespace) -> int:
     return proxy.run(options, Console.for_output(options.output, timestamps=True))
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from . import inspect
+
+    return inspect.run(InspectOptions.from_args(args))
+
+
+def _decode(args: argparse.Namespace) -> int:
+    from . import decode
+
+    return decode.run(DecodeOptions.from_args(args))
+
+
+def _wireshark(args: argparse.Namespace) -> int:
+    from . import wireshark
+
+    return wireshark.run()
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "certs": _certs,
     "demo": _demo,
@@ -82,6 +102,9 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "client": _client,
     "proxy": _proxy,
     "tunnel": _tunnel,
+    "inspect": _inspect,
+    "decode": _decode,
+    "wireshark": _wireshark,
 }
 
 

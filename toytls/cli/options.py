@@ -14,11 +14,23 @@ imported here, so ``toytls --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 #: The apps ``toytls server`` can run; "forward" is chosen by ``--forward``.
 SERVER_APPS = ("echo", "chat", "http", "forward")
+
+#: The environment variable that turns the key log on, like SSLKEYLOGFILE.
+KEYLOG_ENV = "TOYTLS_KEYLOGFILE"
+
+
+def keylog_of(args: argparse.Namespace) -> Path | None:
+    """``--keylog``, else ``$TOYTLS_KEYLOGFILE`` if set and not empty, else None."""
+    if args.keylog is not None:
+        return Path(args.keylog)
+    value = os.environ.get(KEYLOG_ENV)
+    return Path(value) if value else None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -95,6 +107,8 @@ class ServerOptions:
     plaintext: bool = False
     #: seconds a client has for the handshake; None: the context's default
     handshake_timeout: float | None = None
+    #: append each connection's client random and key X here (docs/keylog.md)
+    keylog: Path | None = None
     output: OutputOptions = field(default_factory=OutputOptions)
 
     @classmethod
@@ -108,6 +122,7 @@ class ServerOptions:
             forward=args.forward,
             plaintext=args.plaintext,
             handshake_timeout=args.handshake_timeout,
+            keylog=keylog_of(args),
             output=OutputOptions.from_args(args),
         )
 
@@ -125,6 +140,8 @@ class ClientOptions:
     http: tuple[str, str] | None = None
     #: no TLS at all
     plaintext: bool = False
+    #: append the connection's client random and key X here (docs/keylog.md)
+    keylog: Path | None = None
     output: OutputOptions = field(default_factory=OutputOptions)
 
     @classmethod
@@ -136,6 +153,7 @@ class ClientOptions:
             message=args.message,
             http=(args.http[0], args.http[1]) if args.http is not None else None,
             plaintext=args.plaintext,
+            keylog=keylog_of(args),
             output=OutputOptions.from_args(args),
         )
 
@@ -176,6 +194,8 @@ class ProxyOptions:
     certs: Path = Path("certs")
     #: OLD=NEW rules for plaintext, in order
     rewrite: tuple[str, ...] = ()
+    #: write what crosses the client-facing side to this pcap file
+    pcap: Path | None = None
     output: OutputOptions = field(default_factory=OutputOptions)
 
     @classmethod
@@ -187,7 +207,60 @@ class ProxyOptions:
             upstream=args.upstream,
             certs=args.certs,
             rewrite=tuple(args.rewrite),
+            pcap=args.pcap,
             output=OutputOptions.from_args(args),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InspectOptions:
+    """``toytls inspect``."""
+
+    certificate: Path
+    #: the issuer's certificate, to open the signature with
+    issuer: Path | None = None
+    lang: str = "en"
+    json: bool = False
+    no_color: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> InspectOptions:
+        """The inspect flags of a parsed command line."""
+        return cls(
+            certificate=args.certificate,
+            issuer=args.issuer,
+            lang=args.lang,
+            json=args.json,
+            no_color=args.no_color,
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecodeOptions:
+    """``toytls decode``."""
+
+    capture: Path
+    #: a key log (CLIENT_RANDOM lines)
+    keylog: Path | None = None
+    #: the server's private key B−
+    key: Path | None = None
+    #: only TCP conversations with this port; None: every one
+    port: int | None = None
+    lang: str = "en"
+    json: bool = False
+    no_color: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> DecodeOptions:
+        """The decode flags of a parsed command line."""
+        return cls(
+            capture=args.capture,
+            keylog=args.keylog,
+            key=args.key,
+            port=args.port,
+            lang=args.lang,
+            json=args.json,
+            no_color=args.no_color,
         )
 
 

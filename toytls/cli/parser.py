@@ -53,6 +53,7 @@ def build_parser(version: str | None = None) -> argparse.ArgumentParser:
     _add_client(commands)
     _add_tunnel(commands)
     _add_proxy(commands)
+    _add_see_inside(commands)
     return parser
 
 
@@ -181,6 +182,7 @@ def _add_server(commands: _Commands) -> None:
         default=None,  # the streams layer's DEFAULT_HANDSHAKE_TIMEOUT
         help="seconds a client has to finish the handshake (default: 10)",
     )
+    server.add_argument("--keylog", type=Path, metavar="FILE", help=texts.KEYLOG_HELP)
     _add_output_flags(server)
 
 
@@ -199,6 +201,7 @@ def _add_client(commands: _Commands) -> None:
         help="send one HTTP/1.1 request (e.g. GET /) and print the answer",
     )
     client.add_argument("--plaintext", action="store_true", help="no TLS at all: plain TCP")
+    client.add_argument("--keylog", type=Path, metavar="FILE", help=texts.KEYLOG_HELP)
     _add_output_flags(client)
 
 
@@ -242,4 +245,47 @@ def _add_proxy(commands: _Commands) -> None:
         metavar="OLD=NEW",
         help="in plaintext, replace OLD with NEW on the way (watch mode)",
     )
+    proxy.add_argument(
+        "--pcap",
+        type=Path,
+        metavar="FILE",
+        help="write every byte relayed with the clients to FILE, as a pcap for Wireshark",
+    )
     _add_output_flags(proxy)
+
+
+def _add_see_inside(commands: _Commands) -> None:
+    """``inspect``, ``decode`` and ``wireshark``: look inside certificates and captures."""
+    inspect = _sub(
+        commands,
+        "inspect",
+        "see through a certificate: its key, its signature opened",
+        texts.INSPECT_HELP,
+    )
+    inspect.add_argument("certificate", type=Path, metavar="CERT", help="a PEM or DER file")
+    inspect.add_argument(
+        "--issuer", type=Path, metavar="ISSUER.pem", help="the certificate of whoever signed it"
+    )
+    _add_plain_output(inspect, json_help="the x-ray as one JSON object")
+    decode = _sub(
+        commands, "decode", "tell the toytls/1 conversations in a capture", texts.DECODE_HELP
+    )
+    decode.add_argument("capture", type=Path, metavar="CAPTURE.pcap", help="a classic pcap file")
+    decode.add_argument(
+        "--keylog", type=Path, metavar="FILE", help="a key log: CLIENT_RANDOM lines give key X"
+    )
+    decode.add_argument(
+        "--key", type=Path, metavar="SERVER.key", help="the server's private key B−: opens X"
+    )
+    decode.add_argument(
+        "--port", type=int, metavar="N", help="only TCP conversations with this port"
+    )
+    _add_plain_output(decode, json_help="one JSON object per record")
+    _sub(commands, "wireshark", "where the Wireshark dissector is", texts.WIRESHARK_HELP)
+
+
+def _add_plain_output(parser: argparse.ArgumentParser, *, json_help: str) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument("--lang", choices=("en", "zh"), default="en", help="language (default: en)")
+    group.add_argument("--json", action="store_true", help=json_help)
+    group.add_argument("--no-color", action="store_true", help="no colours")

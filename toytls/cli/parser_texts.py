@@ -141,3 +141,48 @@ with their headers.
 example:
   toytls proxy --listen 127.0.0.1:8443 --upstream 127.0.0.1:4433 --mode swap-key
 """
+
+INSPECT_HELP = """\
+See through a certificate, like `openssl x509 -text`, in the article's
+words: who holds it, who issued it, its public key (B+ for a server, A+ for
+a CA) with the RSA modulus, its digital signature — and that signature
+opened with the issuer's public key A+: the PKCS#1 v1.5 block
+00 01 ff…ff 00 ‖ DigestInfo ‖ T, next to S = SHA-256 of the signed part.
+The issuer is --issuer, the next certificate in the file, or the
+certificate itself when it is self-signed. Any PEM or DER certificate.
+
+examples:
+  toytls inspect certs/server.pem --issuer certs/intermediate.pem
+  toytls inspect certs/chain.pem --lang zh
+  toytls inspect certs/root.pem --json
+"""
+
+DECODE_HELP = """\
+Read a capture (a classic pcap: from `toytls proxy --pcap`, or tcpdump or
+tshark on loopback), put each TCP conversation back together and tell
+every toytls/1 record and handshake message in it. The application data
+stays ciphertext unless you hand over a key: a key log (from --keylog or
+TOYTLS_KEYLOGFILE) gives key X directly; the server's private key B− opens
+ClientKeyExchange and so X — for any conversation ever recorded.
+
+examples:
+  toytls decode cap.pcap
+  toytls decode cap.pcap --keylog keys.log
+  toytls decode cap.pcap --key certs/server.key
+"""
+
+WIRESHARK_HELP = """\
+Print where the toytls/1 dissector for Wireshark is (a Lua plugin shipped
+with toytls) and how to load it. Its filter name is `toytls`; it is
+registered on TCP port 4433 and available in "Decode As" for other ports.
+
+examples:
+  wireshark -X lua_script:"$(toytls wireshark)" -r cap.pcap
+  tshark -X lua_script:"$(toytls wireshark)" -r cap.pcap -d tcp.port==8443,toytls
+"""
+
+KEYLOG_HELP = (
+    "append CLIENT_RANDOM <client random> <key X> for each connection to FILE "
+    "(also: environment variable TOYTLS_KEYLOGFILE). Anyone holding that file "
+    "can decrypt every recorded conversation it lists: for debugging only"
+)

@@ -33,6 +33,7 @@ from ..pki.generate import AttackerKit
 from .common import EXIT_USAGE, announce_listening, serve_until_stopped, usage_error_text
 from .console import Console, parse_address
 from .options import ProxyOptions
+from .proxy_capture import PcapFile, capture_client
 from .proxy_link import Link, OnOutcome
 from .proxy_mitm import mitm
 from .proxy_relay import relay
@@ -48,6 +49,7 @@ async def _handle(
     counter: itertools.count[int],
     rewrite: list[tuple[bytes, bytes]],
     on_outcome: OnOutcome | None,
+    pcap: PcapFile | None = None,
 ) -> None:
     link = Link(number=next(counter), mode=mode, console=console, kit=kit, on_outcome=on_outcome)
     link.report(out.ClientConnected(connection=link.number, mode=mode))
@@ -60,12 +62,13 @@ async def _handle(
         )
         await client.aclose()
         return
+    watched = capture_client(client, pcap)  # --pcap: every client-facing byte passes here
     try:
         async with client, server:
             if mode.is_man_in_the_middle:
-                await mitm(link, client, server)
+                await mitm(link, watched, server)
             else:
-                await relay(link, client, server, rewrite)
+                await relay(link, watched, server, rewrite)
     except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
         reason = str(exc.__cause__ or exc)
         link.report(out.ConnectionBroke(connection=link.number, reason=reason))
@@ -101,6 +104,7 @@ async def serve(
     upstream = parse_address(options.upstream, what="--upstream")
     rewrite = [_split_rule(rule) for rule in options.rewrite]
     listeners = await trio.open_tcp_listeners(port, host=host)
+    pcap = PcapFile(options.pcap) if options.pcap is not None else None
     handler = functools.partial(
         _handle,
         mode=mode,
@@ -110,6 +114,7 @@ async def serve(
         counter=itertools.count(1),
         rewrite=rewrite,
         on_outcome=on_outcome,
+        pcap=pcap,
     )
     announce_listening(
         console,
@@ -119,7 +124,11 @@ async def serve(
         f"mode {mode.value}: {DESCRIPTIONS[mode]}",
         mode=mode.value,
     )
-    await trio.serve_listeners(handler, listeners)
+    try:
+        await trio.serve_listeners(handler, listeners)
+    finally:
+        if pcap is not None:
+            pcap.close()
 
 
 def _split_rule(rule: str) -> tuple[bytes, bytes]:
@@ -143,6 +152,8 @@ def run(options: ProxyOptions, console: Console) -> int:
         for rule in options.rewrite:
             _split_rule(rule)
         kit = load_attacker_kit(options.certs) if mode.is_man_in_the_middle else None
+        if options.pcap is not None:
+            PcapFile(options.pcap).close()  # writable? (serve starts it afresh)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE

@@ -113,7 +113,9 @@ class _Watch:
             self.done.set()
 
 
-async def mitm(link: Link, client: trio.SocketStream, server: trio.SocketStream) -> None:
+async def mitm(
+    link: Link, client: trio.abc.HalfCloseableStream, server: trio.abc.HalfCloseableStream
+) -> None:
     """Attack one connection; returns when it is over (or the client gave up)."""
     kit, mode = link.kit, link.mode
     assert kit is not None
@@ -134,7 +136,7 @@ async def mitm(link: Link, client: trio.SocketStream, server: trio.SocketStream)
 
     readers_left = [2]
 
-    async def read(source: trio.SocketStream, feed: Callable[[bytes], Step]) -> None:
+    async def read(source: trio.abc.HalfCloseableStream, feed: Callable[[bytes], Step]) -> None:
         try:
             while data := bytes(await source.receive_some(_CHUNK)):
                 await deliver(feed(data))
@@ -149,7 +151,9 @@ async def mitm(link: Link, client: trio.SocketStream, server: trio.SocketStream)
             if not readers_left[0]:
                 watch.done.set()  # both sides ended: nothing more can happen
 
-    async def write(sink: trio.SocketStream, queued: trio.MemoryReceiveChannel[bytes]) -> None:
+    async def write(
+        sink: trio.abc.HalfCloseableStream, queued: trio.MemoryReceiveChannel[bytes]
+    ) -> None:
         try:
             async for data in queued:
                 await sink.send_all(data)

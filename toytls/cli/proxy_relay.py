@@ -28,8 +28,8 @@ _CHUNK = 65536
 
 async def relay(
     link: Link,
-    client: trio.SocketStream,
-    server: trio.SocketStream,
+    client: trio.abc.HalfCloseableStream,
+    server: trio.abc.HalfCloseableStream,
     rewrite: list[tuple[bytes, bytes]],
 ) -> None:
     """Relay both directions until both end; a broken side ends its direction only."""
@@ -41,8 +41,8 @@ async def relay(
 async def _guarded(
     link: Link,
     direction: out.Direction,
-    source: trio.SocketStream,
-    sink: trio.SocketStream,
+    source: trio.abc.HalfCloseableStream,
+    sink: trio.abc.HalfCloseableStream,
     rewrite: list[tuple[bytes, bytes]],
 ) -> None:
     try:
