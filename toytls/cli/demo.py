@@ -19,6 +19,7 @@ from .console import Console
 from .options import DemoOptions
 
 if TYPE_CHECKING:
+    from .demo_report import Recorder
     from .demorun import ScenarioResult
 
 
@@ -47,6 +48,8 @@ def run(options: DemoOptions) -> int:
         style = "bold cyan" if line.startswith("==") else "bold yellow" if highlight else None
         console.line(line, style=style)
 
+    recorder = _recorder(options)
+
     def on_result(result: ScenarioResult) -> None:
         console.emit({"event": "scenario", **dataclasses.asdict(result)})
 
@@ -64,7 +67,8 @@ def run(options: DemoOptions) -> int:
                 certs_dir=options.certs,
                 only=set(options.only) if options.only is not None else None,
                 pause=pause if options.step else None,
-                on_result=on_result,
+                on_result=on_result if recorder is None else recorder.after(on_result),
+                witness=recorder,
             )
         )
 
@@ -76,7 +80,31 @@ def run(options: DemoOptions) -> int:
         return fail("interrupted; everything the demo started is stopped", EXIT_INTERRUPTED)
     ok = all(r.as_predicted for r in results)
     _table(console, results, lang=options.lang, width=width, ok=ok)
+    if recorder is not None and (status := _save_report(console, options, recorder, results)):
+        return status
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _recorder(options: DemoOptions) -> Recorder | None:
+    """What records every party of every scenario, when ``--html`` asks for the report."""
+    from .demo_report import Recorder
+
+    return Recorder() if options.html is not None else None
+
+
+def _save_report(
+    console: Console, options: DemoOptions, recorder: Recorder, results: list[ScenarioResult]
+) -> int:
+    """Write the ``--html`` report: 0, or the usage status when it cannot be written."""
+    from .demo_report import write_report
+
+    assert options.html is not None
+    try:
+        write_report(options.html, recorder, results, options.lang)
+    except OSError as exc:
+        return fail(f"cannot write {options.html}: {exc}", EXIT_USAGE)
+    console.line(f"report: {options.html}")
+    return EXIT_OK
 
 
 def _table(

@@ -36,7 +36,7 @@ from ..streams.context import Context, create_default_context
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from . import proxy as proxy_command
 from . import server as server_command
-from .console import Console
+from .demo_witness import Witness
 from .options import ProxyOptions, ServerOptions
 
 #: Writes one line; ``highlight`` marks the one sentence that matters.
@@ -104,11 +104,12 @@ class _Attacker:
 class Stage:
     """What every scenario needs: the PKI, the words, and real components."""
 
-    def __init__(self, pki_dir: Path, pki: PKI, lang: str, write: Write) -> None:
+    def __init__(self, pki_dir: Path, pki: PKI, lang: str, write: Write, witness: Witness) -> None:
         self.pki_dir = pki_dir
         self.pki = pki
         self.lang = lang
         self._write = write
+        self.witness = witness
 
     def say(self, line: str, *, highlight: bool = False, **fields: object) -> None:
         """One narrated line: ``line`` names it in :data:`toytls.story.demo_texts.LINES`."""
@@ -137,10 +138,8 @@ class Stage:
             plaintext=plaintext,
         )
         context = None if plaintext else server_command.build_context(options)
-        console = Console(json_mode=True, sink=lambda _: None)
-        port: int = await nursery.start(
-            functools.partial(server_command.serve, options, console, context)
-        )
+        serve = functools.partial(server_command.serve, options, self.witness.console(), context)
+        port: int = await nursery.start(serve)
         return port
 
     async def proxy(
@@ -152,9 +151,9 @@ class Stage:
         )
         kit = load_attacker_kit(self.pki_dir) if Mode(mode).is_man_in_the_middle else None
         attacker = _Attacker()
-        console = Console(json_mode=True, sink=lambda _: None)
+        heard = self.witness.hear("proxy", attacker.add)
         serve = functools.partial(
-            proxy_command.serve, options, console, kit, on_outcome=attacker.add
+            proxy_command.serve, options, self.witness.console(), kit, on_outcome=heard
         )
         attacker.port = await nursery.start(serve)
         return attacker
@@ -179,7 +178,7 @@ class Stage:
                 tcp,
                 self.client_context(kind),
                 server_hostname=self.pki.server_name,
-                event_handler=run.events.append,
+                event_handler=self.witness.hear("client", run.events.append),
             )
         try:
             async with stream:
@@ -407,6 +406,7 @@ async def run_demo(
     only: set[int] | None = None,
     pause: Callable[[], Awaitable[None]] | None = None,
     on_result: Callable[[ScenarioResult], None] | None = None,
+    witness: Witness | None = None,
 ) -> list[ScenarioResult]:
     """Run the scenarios in the article's order.
 
@@ -418,6 +418,7 @@ async def run_demo(
         only: Run just these scenario numbers.
         pause: Awaited before each scenario (teaching mode).
         on_result: Called with each result as soon as it is known.
+        witness: Hears every party of every scenario (the HTML report's recorder).
 
     Raises:
         OSError, ValueError: The PKI directory cannot be used.
@@ -426,7 +427,7 @@ async def run_demo(
         directory = certs_dir if certs_dir is not None else Path(temp)
         write(LINES[lang]["pki"].format(where=directory), False)
         pki = await trio.to_thread.run_sync(ensure_pki, directory)
-        stage = Stage(directory, pki, lang, write)
+        stage = Stage(directory, pki, lang, write, witness or Witness())
         results = []
         for number, scenario in SCENARIOS.items():
             if only is not None and number not in only:

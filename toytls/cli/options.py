@@ -109,8 +109,6 @@ class ServerOptions:
     handshake_timeout: float | None = None
     #: append each connection's client random and key X here (docs/keylog.md)
     keylog: Path | None = None
-    #: processes serving the port together (SO_REUSEPORT), one trio loop each
-    workers: int = 1
     output: OutputOptions = field(default_factory=OutputOptions)
 
     @classmethod
@@ -125,7 +123,6 @@ class ServerOptions:
             plaintext=args.plaintext,
             handshake_timeout=args.handshake_timeout,
             keylog=keylog_of(args),
-            workers=args.workers,
             output=OutputOptions.from_args(args),
         )
 
@@ -296,6 +293,8 @@ class DemoOptions:
     step: bool = False
     json: bool = False
     no_color: bool = False
+    #: also write the one-file HTML report, with a diagram of every connection, here
+    html: Path | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DemoOptions:
@@ -311,6 +310,7 @@ class DemoOptions:
             step=args.step,
             json=args.json,
             no_color=args.no_color,
+            html=args.html,
         )
 
 

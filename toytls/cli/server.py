@@ -11,12 +11,12 @@ import itertools
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import trio
 
 from ..core import events as ev
 from ..core.errors import ToyTLSError
+from ..story.ladder_input import EventLog
 from ..story.narration import alert_meaning
 from ..streams.context import Context, create_server_context
 from ..streams.stream import ToyTLSStream
@@ -32,9 +32,7 @@ from .common import (
     usage_error_text,
 )
 from .console import Console, parse_address
-from .keylog import check_writable, with_keylog
 from .options import ServerOptions
-from .workers import open_reuse_port_listeners, run_workers
 
 #: What a connection's application sees: a stream of either kind.
 AnyStream = trio.abc.HalfCloseableStream
@@ -51,6 +49,8 @@ class _Connection:
         self.tap = tap
         self.bytes_in = 0
         self.bytes_out = 0
+        #: the first events, kept for the session page's diagram (HTTP app)
+        self.events = EventLog()
 
     @property
     def tag(self) -> str:
@@ -65,8 +65,6 @@ class _Setup:
     room: ChatRoom
     #: --forward: the local service to pass the data to
     forward: tuple[str, int] | None = None
-    #: --keylog: append each connection's client random and key X here
-    keylog: Path | None = None
 
 
 class ChatRoom:
@@ -151,6 +149,7 @@ async def _http(conn: _Connection, setup: _Setup) -> None:
             request_head=request.head,
             earlier_requests=earlier,
             lang=page_language(request.target, setup.console.lang),
+            events=tuple(conn.events.events),
         )
 
     counts = HttpCounts()
@@ -236,14 +235,17 @@ async def _handle(
     # Only the HTTP page shows the wire; the other apps skip the second parse.
     tap = WireTap(tcp) if app == "http" else None
     stream: AnyStream = tap or tcp
+    events = EventLog()
     if context is not None:
         # A forwarded connection may carry megabytes: its records are told
         # only at -vv, like the tunnel's.
         narrate = console.wants_events and (app != "forward" or console.level >= 2)
         on_event = _server_events(console, prefix, narrate=narrate)
-        on_event = with_keylog(on_event, setup.keylog, console.warn)
+        if app == "http":  # the session page draws the visitor's handshake from them
+            on_event = events.then(on_event)
         stream = ToyTLSStream(tap or tcp, context, server_side=True, event_handler=on_event)
     conn = _Connection(number, peer, stream, tap)
+    conn.events = events
     alert: str | None = None
     try:
         async with stream:
@@ -305,7 +307,7 @@ async def serve(
     host, port = parse_address(options.accept, what="--accept")
     room = ChatRoom()
     forward = parse_address(options.forward, what="--forward") if options.forward else None
-    setup = _Setup(console=console, room=room, forward=forward, keylog=options.keylog)
+    setup = _Setup(console=console, room=room, forward=forward)
     handler = functools.partial(
         _handle,
         app=options.app,
@@ -314,10 +316,7 @@ async def serve(
         setup=setup,
     )
     # Opened before any nursery, so "address in use" is a plain OSError.
-    if options.workers > 1:  # one of several processes on this port
-        listeners = await open_reuse_port_listeners(host, port)
-    else:
-        listeners = await trio.open_tcp_listeners(port, host=host)
+    listeners = await trio.open_tcp_listeners(port, host=host)
     mode = "plaintext (no encryption at all!)" if context is None else "toytls/1"
     app = f"forwarding to {options.forward}" if forward else f"app {options.app}"
     announce_listening(
@@ -347,18 +346,11 @@ def run(options: ServerOptions, console: Console) -> int:
         if options.forward:
             parse_address(options.forward, what="--forward")
         context = None if options.plaintext else build_context(options)
-        check_writable(options.keylog)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE
     if options.plaintext:
         console.warn("plaintext mode: everything crosses the network readable and changeable")
-
-    def serve_one(options: ServerOptions) -> int:
-        return serve_until_stopped(
-            serve, options, console, context, console=console, address=options.accept, what="server"
-        )
-
-    if options.workers > 1:
-        return run_workers(options, console, serve_one)
-    return serve_one(options)
+    return serve_until_stopped(
+        serve, options, console, context, console=console, address=options.accept, what="server"
+    )

@@ -20,7 +20,9 @@ from typing import Any
 from cryptography import x509
 
 from ..core.certificates import describe_certificate
-from ..core.events import SessionInfo
+from ..core.events import Event, SessionInfo
+from ..story.ladder import LadderBuilder, lane_name
+from ..story.ladder_svg import render_svg
 from .sessionpage_texts import PAGE_TEXTS
 
 
@@ -44,6 +46,8 @@ class Visit:
     earlier_requests: int
     #: the page's language, "en" or "zh" (see :func:`page_language`)
     lang: str = "en"
+    #: the server's events of this connection so far, for the diagram
+    events: tuple[Event, ...] = ()
 
 
 def session_report(visit: Visit) -> dict[str, Any]:
@@ -101,7 +105,8 @@ def report_json(visit: Visit) -> bytes:
 # ------------------------------------------------------------------- HTML
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
+body { font-family: system-ui, "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",
+       "Microsoft YaHei", sans-serif; max-width: 60rem; margin: 2rem auto;
        padding: 0 1rem; line-height: 1.45; color: #1d2330; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 code, pre { font-family: ui-monospace, monospace; font-size: 0.85rem; }
@@ -109,6 +114,7 @@ pre { background: #f3f4f7; padding: 0.8rem; overflow-x: auto; white-space: pre-w
       word-break: break-all; }
 table { border-collapse: collapse; } td, th { padding: 0.2rem 0.8rem 0.2rem 0;
       text-align: left; vertical-align: top; }
+figure.ladder { margin: 0.5rem 0; } figure.ladder svg { max-width: 100%; height: auto; }
 .ok { color: #17713a; font-weight: 600; } .bad { color: #a11d1d; font-weight: 600; }
 """
 
@@ -145,6 +151,7 @@ def render_page(visit: Visit) -> bytes:
         f"<h1>{_esc(text['heading'])}</h1>",
     ]
     if report["protected"]:
+        parts += _diagram_section(visit, text, lang)
         parts += _protected_sections(report, text)
     else:
         parts.append(f'<p class="bad">{_esc(text["plain"])}</p>')
@@ -154,6 +161,22 @@ def render_page(visit: Visit) -> bytes:
     parts.append("<p>" + _esc(text["json"]).replace("{link}", link) + "</p>")
     parts.append("</body></html>")
     return "\n".join(parts).encode()
+
+
+def _diagram_section(visit: Visit, text: Mapping[str, str], lang: str) -> list[str]:
+    """The visitor's handshake as a ladder diagram, from the server's events only."""
+    if not visit.events:
+        return []
+    builder = LadderBuilder([lane_name("you", lang), lane_name("server", lang)], lang=lang)
+    for event in visit.events:
+        builder.event(1, 0, event)
+    # render_svg escapes every value, the name the visitor asked for included.
+    svg = render_svg(builder.ladder(), title=text["diagram_heading"])
+    return [
+        f"<h2>{_say(text, 'diagram_heading')}</h2>",
+        f"<p>{_say(text, 'diagram')}</p>",
+        f'<figure class="ladder">{svg}</figure>',
+    ]
 
 
 def _say(text: Mapping[str, str], key: str, **values: object) -> str:

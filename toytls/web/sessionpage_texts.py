@@ -55,6 +55,12 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "none_yet": "(none yet)",
         "read": "What the server read from it, after decrypting with the key from X:",
         "wire_heading": "On the wire so far",
+        "diagram_heading": "Your handshake, as the server saw it",
+        "diagram": (
+            "Every record of your connection so far, drawn from the server's own events: "
+            "what it received from you and what it sent. What your client checked (digests "
+            "T and S, the chain) is not drawn: the server cannot see it."
+        ),
         "col_direction": "direction",
         "col_bytes": "bytes",
         "col_records": "records",
@@ -104,6 +110,11 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "none_yet": "（还没有）",
         "read": "服务器用由 X 推导出的密钥解密后，从中读到的内容：",
         "wire_heading": "到目前为止线路上的情况",
+        "diagram_heading": "服务器眼中的你的握手",
+        "diagram": (
+            "你这条连接到目前为止的每一条记录，按服务器自己的事件画出：它从你这里收到了什么、"
+            "发出了什么。你的客户端检查了什么（摘要T 和 S、信任链）没有画出来：服务器看不到。"
+        ),
         "col_direction": "方向",
         "col_bytes": "字节",
         "col_records": "记录",
