@@ -59,7 +59,8 @@ from .messages import (
 )
 from .protection import RecordOpener, RecordSealer
 from .state import Role, State, transition
-from .verification import parse_chain, verify_server_certificates
+from .verdicts import verify_remembered
+from .verification import parse_chain
 
 _M = TypeVar("_M", ClientHello, ServerHello, Certificate, ClientKeyExchange, Finished)
 
@@ -185,15 +186,10 @@ class HandshakeSteps:
             if self.trace:  # explanation only; the verifier below decides
                 for link in check_links(certificates, config.roots):
                     events.append(ev.CertificateChecked(link=link))
-            verified = verify_server_certificates(
+            verdict = verify_remembered(
                 certificates, config.server_name, config.roots, now=config.now
             )
-            events.append(
-                ev.ChainVerified(
-                    server_name=config.server_name,
-                    path=tuple(c.subject.rfc4514_string() for c in verified.path),
-                )
-            )
+            events.append(ev.ChainVerified(server_name=config.server_name, path=verdict.path_names))
             self._verified = True
         else:
             events.append(ev.VerificationSkipped(server_name=config.server_name))

@@ -33,6 +33,11 @@ class Role(enum.Enum):
 class State(enum.Enum):
     """Where one side stands in the §2 flow and the §5 close."""
 
+    # Members are compared by identity, so hash them by identity too: in C,
+    # not with Enum's Python-level hash of the name (the data path asks
+    # "is the state in this set?" several times per record).
+    __hash__ = object.__hash__
+
     #: client: ClientHello not yet sent
     START = "start"
     #: server: waiting for ClientHello

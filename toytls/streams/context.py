@@ -69,6 +69,8 @@ class Context:
         self.handshake_workers = DEFAULT_HANDSHAKE_WORKERS
         self.trace = False
         self._key_exchange_load: KeyExchangeLoad | None = None
+        #: the last server config made, and the attributes it was made from
+        self._server_config: tuple[ServerConfig, tuple[object, ...]] | None = None
 
     def __repr__(self) -> str:
         side = "server" if self.server_side else "client"
@@ -157,11 +159,21 @@ class Context:
         """
         if self.private_key is None:
             raise ValueError("a server context needs load_cert_chain() first")
-        return ServerConfig(
+        # Every connection gets the same immutable config: checking the key
+        # against the leaf again (7 µs) would buy nothing. Made again if an
+        # attribute was assigned since (compared by identity: they are
+        # replaced, never changed in place).
+        made_from = (self.certificate_chain, self.private_key, self.server_names)
+        cached = self._server_config
+        if cached is not None and all(a is b for a, b in zip(cached[1], made_from, strict=True)):
+            return cached[0]
+        config = ServerConfig(
             certificate_chain=self.certificate_chain,
             private_key=self.private_key,
             server_names=self.server_names,
         )
+        self._server_config = (config, made_from)
+        return config
 
 
 def _load_certificates(data: bytes, source: str) -> list[x509.Certificate]:

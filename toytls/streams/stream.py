@@ -4,9 +4,11 @@ Theory of operation
 -------------------
 The stream owns one sans-I/O :class:`~toytls.core.connection.Connection` and
 one transport stream; :class:`~toytls.streams.engine.StreamEngine` moves
-bytes between them and says how failures look. The handshake runs under
-``_handshake_lock``: whichever of :meth:`do_handshake`, :meth:`send_all` or
-:meth:`receive_some` comes first drives it; the others wait for it. It has a
+bytes between them and says how failures look. Whichever of
+:meth:`do_handshake`, :meth:`send_all` or :meth:`receive_some` comes first
+drives the handshake; the others wait for it to end (``_handshaking``, an
+event that exists only while a task drives), and take over if the driver
+was cancelled before it finished. It has a
 deadline, :attr:`Context.handshake_timeout <toytls.Context>`: on the server
 counted from the stream's creation (right after accept, §6), on the client
 from the first call that needs the handshake.
@@ -102,7 +104,7 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
         self._server_hostname = name
         self._https_compatible = https_compatible
         self._eof_sent = False
-        self._handshake_lock = trio.Lock()
+        self._handshaking: trio.Event | None = None
         self._handshake_started = False
         self._send_conflict = Conflict("another task is sending on this stream")
         self._receive_conflict = Conflict("another task is receiving on this stream")
@@ -209,26 +211,30 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
         if self._conn.handshake_complete:
             await trio.lowlevel.checkpoint()
             return
-        async with self._handshake_lock:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        while (driving := self._handshaking) is not None:
+            await driving.wait()  # it finished, failed, or its driver was cancelled
             self._check_status()
             if self._conn.handshake_complete:
                 return
+        # This task drives. No lock: taking a trio.Lock is a trip through the
+        # scheduler, on every handshake, for a conflict that is rare.
+        self._handshaking = done = trio.Event()
+        try:
             self._handshake_started = True
             if self._deadline is None:
                 self._deadline = trio.current_time() + self._context.handshake_timeout
             with trio.CancelScope(deadline=self._deadline) as scope:
                 await self._drive_handshake()
-            if scope.cancelled_caught:
-                # §6: dropped without an alert, whatever else was going on.
-                self._break(
-                    ToyTLSError(
-                        f"no handshake within {self._context.handshake_timeout:g} s",
-                        alert=None,
-                    )
-                )
+            if scope.cancelled_caught:  # §6: dropped without an alert
+                timeout = self._context.handshake_timeout
+                self._break(ToyTLSError(f"no handshake within {timeout:g} s", alert=None))
                 self._report(delivered=False)
                 await trio.aclose_forcefully(self.transport_stream)
                 self._check_status()
+        finally:
+            self._handshaking = None
+            done.set()  # after any failure is recorded: waiters see it
 
     async def _drive_handshake(self) -> None:
         conn = self._conn
