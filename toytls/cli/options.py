@@ -109,6 +109,8 @@ class ServerOptions:
     handshake_timeout: float | None = None
     #: append each connection's client random and key X here (docs/keylog.md)
     keylog: Path | None = None
+    #: processes serving the port together (SO_REUSEPORT), one trio loop each
+    workers: int = 1
     output: OutputOptions = field(default_factory=OutputOptions)
 
     @classmethod
@@ -123,6 +125,7 @@ class ServerOptions:
             plaintext=args.plaintext,
             handshake_timeout=args.handshake_timeout,
             keylog=keylog_of(args),
+            workers=args.workers,
             output=OutputOptions.from_args(args),
         )
 

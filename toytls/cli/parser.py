@@ -63,6 +63,13 @@ def _version() -> str:
     return __version__
 
 
+def _count(text: str) -> int:
+    """A whole number of at least 1 (``--workers``)."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def _sub(commands: _Commands, name: str, summary: str, text: str) -> argparse.ArgumentParser:
     return commands.add_parser(
         name,
@@ -184,6 +191,13 @@ def _add_server(commands: _Commands) -> None:
         type=float,
         default=None,  # the streams layer's DEFAULT_HANDSHAKE_TIMEOUT
         help="seconds a client has to finish the handshake (default: 10)",
+    )
+    server.add_argument(
+        "--workers",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="serve with N processes sharing the port (SO_REUSEPORT), one per core (default: 1)",
     )
     server.add_argument("--keylog", type=Path, metavar="FILE", help=texts.KEYLOG_HELP)
     _add_output_flags(server)

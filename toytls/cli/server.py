@@ -33,6 +33,7 @@ from .common import (
 )
 from .console import Console, parse_address
 from .options import ServerOptions
+from .workers import open_reuse_port_listeners, run_workers
 
 #: What a connection's application sees: a stream of either kind.
 AnyStream = trio.abc.HalfCloseableStream
@@ -316,7 +317,10 @@ async def serve(
         setup=setup,
     )
     # Opened before any nursery, so "address in use" is a plain OSError.
-    listeners = await trio.open_tcp_listeners(port, host=host)
+    if options.workers > 1:  # one of several processes on this port
+        listeners = await open_reuse_port_listeners(host, port)
+    else:
+        listeners = await trio.open_tcp_listeners(port, host=host)
     mode = "plaintext (no encryption at all!)" if context is None else "toytls/1"
     app = f"forwarding to {options.forward}" if forward else f"app {options.app}"
     announce_listening(
@@ -351,6 +355,12 @@ def run(options: ServerOptions, console: Console) -> int:
         return EXIT_USAGE
     if options.plaintext:
         console.warn("plaintext mode: everything crosses the network readable and changeable")
-    return serve_until_stopped(
-        serve, options, console, context, console=console, address=options.accept, what="server"
-    )
+
+    def serve_one(options: ServerOptions) -> int:
+        return serve_until_stopped(
+            serve, options, console, context, console=console, address=options.accept, what="server"
+        )
+
+    if options.workers > 1:
+        return run_workers(options, console, serve_one)
+    return serve_one(options)
