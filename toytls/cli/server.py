@@ -11,6 +11,7 @@ import itertools
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import trio
 
@@ -32,6 +33,7 @@ from .common import (
     usage_error_text,
 )
 from .console import Console, parse_address
+from .keylog import check_writable, with_keylog
 from .options import ServerOptions
 from .workers import open_reuse_port_listeners, run_workers
 
@@ -66,6 +68,8 @@ class _Setup:
     room: ChatRoom
     #: --forward: the local service to pass the data to
     forward: tuple[str, int] | None = None
+    #: --keylog: append each connection's client random and key X here
+    keylog: Path | None = None
 
 
 class ChatRoom:
@@ -242,6 +246,7 @@ async def _handle(
         # only at -vv, like the tunnel's.
         narrate = console.wants_events and (app != "forward" or console.level >= 2)
         on_event = _server_events(console, prefix, narrate=narrate)
+        on_event = with_keylog(on_event, setup.keylog, console.warn)
         if app == "http":  # the session page draws the visitor's handshake from them
             on_event = events.then(on_event)
         stream = ToyTLSStream(tap or tcp, context, server_side=True, event_handler=on_event)
@@ -308,7 +313,7 @@ async def serve(
     host, port = parse_address(options.accept, what="--accept")
     room = ChatRoom()
     forward = parse_address(options.forward, what="--forward") if options.forward else None
-    setup = _Setup(console=console, room=room, forward=forward)
+    setup = _Setup(console=console, room=room, forward=forward, keylog=options.keylog)
     handler = functools.partial(
         _handle,
         app=options.app,
@@ -350,6 +355,7 @@ def run(options: ServerOptions, console: Console) -> int:
         if options.forward:
             parse_address(options.forward, what="--forward")
         context = None if options.plaintext else build_context(options)
+        check_writable(options.keylog)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE
