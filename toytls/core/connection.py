@@ -34,8 +34,6 @@ from collections.abc import Callable
 from . import events as ev
 from .config import ClientConfig, ServerConfig
 from .constants import (
-    MAX_CIPHERTEXT,
-    MAX_EMPTY_RECORDS,
     MAX_PLAINTEXT,
     AlertDescription,
     AlertLevel,
@@ -43,12 +41,12 @@ from .constants import (
     alert_name,
 )
 from .errors import DecodeError, ToyTLSError
-from .handshake import HandshakeSteps, unexpected
+from .handshake import HandshakeSteps
 from .keyschedule import EncryptSecret, KeySchedule, Transcript, encrypt_secret
 from .protection import RecordOpener, RecordSealer
-from .records import RawRecord, RecordReader, encode_record
+from .reading import PLAIN_ALERT_SIZE, RecordReading
+from .records import RecordReader, encode_record
 from .state import (
-    ACCEPTED_CONTENT,
     READS_NOTHING,
     RECEIVES_DATA,
     SENDS_DATA,
@@ -61,10 +59,9 @@ from .state import (
 )
 
 _CLOSE_NOTIFY = bytes((AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY))
-_PLAIN_ALERT_SIZE = 2
 
 
-class Connection(HandshakeSteps):
+class Connection(HandshakeSteps, RecordReading):
     """One side of a toytls/1 connection, with no I/O of its own.
 
     Args:
@@ -312,6 +309,11 @@ class Connection(HandshakeSteps):
             if not data:
                 self._receive_eof()
             else:
+                if not self.trace and self.state in RECEIVES_DATA and not self._reader.buffered:
+                    used = self._open_whole_records(data, events)
+                    if used == len(data):
+                        return events
+                    data = data[used:]
                 self._reader.feed(data)
                 self._read_records(events)
         except ToyTLSError as error:
@@ -330,88 +332,8 @@ class Connection(HandshakeSteps):
             alert=None,
         )
 
-    def _read_records(self, events: list[ev.Event]) -> None:
-        reader = self._reader
-        while self.state not in READS_NOTHING:
-            opener = self._opener
-            found = reader.next_record_view(MAX_PLAINTEXT if opener is None else MAX_CIPHERTEXT)
-            if found is None:
-                return
-            content_type, header, fragment = found
-            if (
-                content_type is ContentType.APPLICATION_DATA
-                and self.state in RECEIVES_DATA
-                and opener is not None
-                and not self.trace
-            ):
-                # The bulk of all traffic: the same checks as _handle_record
-                # (decrypt, then type, then content) without its generality,
-                # decrypting straight from the received bytes.
-                data = opener.open(header, fragment)[0]
-                if data:
-                    self._empty_records = 0
-                    events.append(ev.ApplicationData(data=data))
-                else:
-                    self._count_empty_record()
-            else:
-                self._handle_record(RawRecord(content_type, header, bytes(fragment)), events)
-
-    def _handle_record(self, record: RawRecord, events: list[ev.Event]) -> None:
-        content_type = record.content_type
-        seq: int | None = None
-        nonce: bytes | None = None
-        if self._opener is None or self._is_plain_alert_allowed(record):
-            plaintext = record.fragment
-        else:
-            plaintext, seq, nonce = self._opener.open(record.header, record.fragment)
-        if self.trace:
-            events.append(
-                ev.RecordReceived(
-                    content_type=content_type,
-                    record=record.header + record.fragment,
-                    plaintext=plaintext,
-                    seq=seq,
-                    nonce=nonce,
-                )
-            )
-        if content_type not in ACCEPTED_CONTENT[self.state]:
-            raise unexpected(
-                f"{content_type.name.lower()} record not allowed in state '{self.state.value}'"
-            )
-        if plaintext:
-            self._empty_records = 0
-        if content_type is ContentType.APPLICATION_DATA:
-            self._handle_application_data(plaintext, events)
-        elif not plaintext:
-            raise DecodeError(f"empty {content_type.name.lower()} record")
-        elif content_type is ContentType.ALERT:
-            self._handle_alert(plaintext, events)
-        else:
-            self._handle_handshake(plaintext, events)
-
-    def _is_plain_alert_allowed(self, record: RawRecord) -> bool:
-        # §3.4's one exception: a server that rejects ClientKeyExchange
-        # before deriving keys answers in the clear, so until the client has
-        # checked the server Finished it takes a 2-byte (unprotected) alert.
-        return (
-            self.state is State.WAIT_SERVER_FINISHED
-            and record.content_type is ContentType.ALERT
-            and len(record.fragment) == _PLAIN_ALERT_SIZE
-        )
-
-    def _handle_application_data(self, data: bytes, events: list[ev.Event]) -> None:
-        if data:
-            events.append(ev.ApplicationData(data=data))
-        else:
-            self._count_empty_record()
-
-    def _count_empty_record(self) -> None:
-        self._empty_records += 1
-        if self._empty_records > MAX_EMPTY_RECORDS:
-            raise unexpected(f"more than {MAX_EMPTY_RECORDS} empty records in a row")
-
     def _handle_alert(self, payload: bytes, events: list[ev.Event]) -> None:
-        if len(payload) != _PLAIN_ALERT_SIZE:
+        if len(payload) != PLAIN_ALERT_SIZE:
             raise DecodeError(f"an alert is 2 bytes, this one is {len(payload)}")
         level, code = payload[0], payload[1]
         events.append(ev.AlertReceived(level=level, description=code))

@@ -6,9 +6,9 @@ rules (§2, §4), adds it to the transcript, answers, derives the keys and
 builds the :class:`~toytls.core.events.SessionInfo`. Which message may arrive
 when is not decided here: :func:`toytls.core.state.transition` gives the row,
 and :meth:`HandshakeSteps._handle_handshake` dispatches on the row's message
-type through :data:`_STEPS`. The record layer (reading, sealing, alerts,
-failure) is the connection's; the one hook it provides is
-:meth:`HandshakeSteps._send_record`.
+type through :data:`_STEPS`. The record layer (sealing, alerts, failure) is
+the connection's and reading is :mod:`toytls.core.reading`'s; the one hook
+the connection provides is :meth:`HandshakeSteps._send_record`.
 """
 
 from __future__ import annotations

@@ -167,6 +167,30 @@ class StreamEngine:
         if not (self._send_waiting and self._send_waiters.unpark()):
             self._transport_busy = False
 
+    async def _send_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Seal ``chunk`` (at most a few records) and send it, in order."""
+        if self._state is not StreamState.OK:
+            self._check_status()
+        conn = self._conn
+        try:
+            events = conn.send_application_data(chunk)
+        except ToyTLSError as error:
+            await self._fail(error)
+        if events or self._transport_busy or self._send_waiting:
+            if events:
+                self._emit(events)
+            await self._flush()
+            return
+        # _flush and _send inlined for the usual case (nothing to report, the
+        # transport free): each coroutine level costs on every call.
+        self._transport_busy = True
+        try:
+            await self.transport_stream.send_all(conn.data_to_send())
+        except BaseException as exc:
+            await self._send_failed(exc)
+        finally:
+            self._give_transport()
+
     async def _flush(self) -> None:
         """Send what the connection queued, in order; a checkpoint if it sends."""
         if self._transport_busy or self._send_waiting:
@@ -187,22 +211,27 @@ class StreamEngine:
     async def _send(self, data: bytes) -> None:
         try:
             await self.transport_stream.send_all(data)
-        except trio.Cancelled:
+        except BaseException as exc:
+            await self._send_failed(exc)
+
+    async def _send_failed(self, exc: BaseException) -> NoReturn:
+        """What a failed transport send means; always raises.
+
+        A separate step so the send itself can be inlined on the data path.
+        """
+        if isinstance(exc, trio.Cancelled):
             # Part of a record may be on the wire: the stream can't go on,
             # because the peer's sequence numbers now differ.
             self._break(ToyTLSError("a send was cancelled mid-record", alert=None))
             self._report(delivered=False)
-            raise
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-            self._break(transport_error(exc))
-            self._report(delivered=False)
+            raise exc
+        self._break(transport_error(exc))
+        self._report(delivered=False)
+        if isinstance(exc, trio.BrokenResourceError | trio.ClosedResourceError):
             await self._fail(transport_error(exc))
-        except BaseException as exc:
-            # Some unknown part of the data went out: the stream is doomed,
-            # and the caller sees what the transport raised.
-            self._break(transport_error(exc))
-            self._report(delivered=False)
-            raise
+        # Some unknown part of the data went out: the stream is doomed, and
+        # the caller sees what the transport raised.
+        raise exc
 
     # -------------------------------------------------------------- receiving
 

@@ -303,17 +303,6 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
         finally:
             conflict.held = False
 
-    async def _send_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
-        if self._state is not StreamState.OK:
-            self._check_status()
-        try:
-            events = self._conn.send_application_data(chunk)
-        except ToyTLSError as error:
-            await self._fail(error)
-        if events:
-            self._emit(events)
-        await self._flush()
-
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         """Return the next decrypted bytes; ``b""`` after the peer's close_notify.
 
