@@ -40,6 +40,7 @@ from ..core.connection import Connection
 from ..core.errors import ToyTLSError
 from ..core.state import State
 from .context import Context
+from .direct import can_go_direct, receive_direct, send_direct
 from .keyexchange import receive_handshake
 
 #: How much to ask the transport for at once.
@@ -111,6 +112,11 @@ class StreamEngine:
         self._transport_busy = False
         self._send_waiters = trio.lowlevel.ParkingLot()
         self._send_waiting = 0  # tasks parked there (cheaper than bool(lot))
+        #: the transport again if it is a trio.SocketStream whose socket the
+        #: data path may use itself (see :mod:`.direct`), else None
+        self._direct: trio.SocketStream | None = (
+            transport_stream if can_go_direct(transport_stream) else None
+        )
 
     def _check_status(self) -> None:
         if self._state is StreamState.CLOSED:
@@ -185,7 +191,10 @@ class StreamEngine:
         # transport free): each coroutine level costs on every call.
         self._transport_busy = True
         try:
-            await self.transport_stream.send_all(conn.data_to_send())
+            if self._direct is not None:
+                await send_direct(self._direct, conn.data_to_send())
+            else:
+                await self.transport_stream.send_all(conn.data_to_send())
         except BaseException as exc:
             await self._send_failed(exc)
         finally:
@@ -210,7 +219,10 @@ class StreamEngine:
 
     async def _send(self, data: bytes) -> None:
         try:
-            await self.transport_stream.send_all(data)
+            if self._direct is not None:
+                await send_direct(self._direct, data)
+            else:
+                await self.transport_stream.send_all(data)
         except BaseException as exc:
             await self._send_failed(exc)
 
@@ -239,7 +251,11 @@ class StreamEngine:
         """Read once from the transport and feed the connection."""
         conn = self._conn
         try:
-            data = await self.transport_stream.receive_some(RECEIVE_SIZE)
+            data: bytes | bytearray
+            if self._direct is not None:
+                data = await receive_direct(self._direct, RECEIVE_SIZE)
+            else:
+                data = await self.transport_stream.receive_some(RECEIVE_SIZE)
         except trio.Cancelled:
             raise  # nothing was read, nothing lost: the stream stays usable
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:

@@ -1,0 +1,110 @@
+"""Sending and receiving on a ``trio.SocketStream``'s socket directly.
+
+``trio.SocketStream`` wraps each send and receive in a conflict detector, an
+error translator, a memoryview and an async context manager around the
+socket's own non-blocking helper. That is most of what plain trio TCP costs
+in Python: on this project's machine a 1-byte round trip through it takes
+about 34 µs where the same bytes through the socket take about 16 µs less.
+
+The engine already lets one task at a time send and one receive, so for a
+transport that is exactly a ``trio.SocketStream`` on a POSIX system it does
+what ``SocketStream`` would do, with less between: it tries the socket
+first, waits with :func:`trio.lowlevel.wait_readable` /
+:func:`~trio.lowlevel.wait_writable` only when the socket would block, keeps
+trio's checkpoints (a cancellation is seen before anything is read or
+written, and every call yields to the scheduler), and raises what
+``SocketStream`` raises: :class:`trio.ClosedResourceError` for a closed
+socket, :class:`trio.BrokenResourceError` from the ``OSError`` otherwise.
+Any other transport is used through its own methods.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import TypeGuard
+
+import trio
+
+#: errnos that mean "this socket was closed", as trio's SocketStream reads them.
+_CLOSED_ERRNOS = frozenset({errno.EBADF, errno.ENOTSOCK})
+
+
+def can_go_direct(transport: trio.abc.Stream) -> TypeGuard[trio.SocketStream]:
+    """Whether :func:`send_direct` and :func:`receive_direct` may be used on ``transport``."""
+    return os.name == "posix" and type(transport) is trio.SocketStream
+
+
+def _translated(exc: OSError) -> trio.ClosedResourceError | trio.BrokenResourceError:
+    if exc.errno in _CLOSED_ERRNOS:
+        return trio.ClosedResourceError("this socket was already closed")
+    return trio.BrokenResourceError(f"socket connection broken: {exc}")
+
+
+def _open_fd(transport: trio.SocketStream) -> int:
+    fd = transport.socket.fileno()
+    if fd == -1:
+        raise trio.ClosedResourceError("this socket was already closed")
+    return fd
+
+
+async def send_direct(transport: trio.SocketStream, data: bytes) -> None:
+    """``transport.send_all(data)``, straight to the socket (``data`` not empty).
+
+    Raises:
+        trio.ClosedResourceError: The socket was closed, or shut down for writing.
+        trio.BrokenResourceError: The socket failed (``__cause__`` is the OSError).
+    """
+    if transport.socket.did_shutdown_SHUT_WR:
+        raise trio.ClosedResourceError("can't send data after sending EOF")
+    await trio.lowlevel.checkpoint_if_cancelled()
+    sent = 0
+    try:
+        sent = os.write(_open_fd(transport), data)
+    except BlockingIOError:
+        pass
+    except OSError as exc:
+        raise _translated(exc) from exc
+    if sent == len(data):
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        return
+    with memoryview(data) as view:
+        while sent < len(view):
+            fd = _open_fd(transport)
+            await trio.lowlevel.wait_writable(fd)  # a closed socket wakes it with an error
+            try:
+                sent += os.write(_open_fd(transport), view[sent:])
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                raise _translated(exc) from exc
+
+
+async def receive_direct(transport: trio.SocketStream, max_bytes: int) -> bytes:
+    """``transport.receive_some(max_bytes)``, straight from the socket.
+
+    Returns:
+        The bytes read; ``b""`` when the peer ended the connection.
+
+    Raises:
+        trio.ClosedResourceError: The socket was closed.
+        trio.BrokenResourceError: The socket failed (``__cause__`` is the OSError).
+    """
+    await trio.lowlevel.checkpoint_if_cancelled()
+    try:
+        data = os.read(_open_fd(transport), max_bytes)
+    except BlockingIOError:
+        pass
+    except OSError as exc:
+        raise _translated(exc) from exc
+    else:
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        return data
+    while True:
+        await trio.lowlevel.wait_readable(_open_fd(transport))
+        try:
+            return os.read(_open_fd(transport), max_bytes)
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            raise _translated(exc) from exc
