@@ -397,7 +397,7 @@ def test_proxy_with_unreachable_upstream_keeps_serving(pki_dir: Path) -> None:
     for result in (first, second):
         one_error_line(result, 4)
     no_traceback(stopped)
-    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.returncode == 130, stopped.stderr  # Ctrl-C
     failed = stopped.named("upstream_failed")
     assert [e["connection"] for e in failed] == [1, 2], stopped.stdout
 
@@ -459,7 +459,7 @@ def test_honest_session_between_two_processes(pki_dir: Path) -> None:
     assert [e["text"] for e in result.named("reply")] == [message]
     (outcome,) = result.named("result")
     assert outcome["status"] == "ok" and outcome["exit"] == 0
-    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.returncode == 130, stopped.stderr  # Ctrl-C
     kinds = [e["event"] for e in stopped.events]
     for kind in ("connect", "handshake_complete", "disconnect"):
         assert kind in kinds, kinds
@@ -523,7 +523,7 @@ def test_chat_between_a_client_and_the_operator(pki_dir: Path) -> None:
     chat = stopped.named("chat")
     assert [e["text"] for e in chat] == ["hello from the client"], stopped.stdout
     assert chat[0]["connection"] == 1
-    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.returncode == 130, stopped.stderr  # Ctrl-C
 
 
 # --------------------------------------------------------------- narration
@@ -594,7 +594,7 @@ def test_ctrl_c_stops_a_server_and_frees_its_port(pki_dir: Path) -> None:
     with background, socket.create_connection(("127.0.0.1", background.port), timeout=10):
         wait_until(lambda: named(background.events(), "connect"), timeout=RUN_TIMEOUT)
         stopped = background.stop()
-    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.returncode == 130, stopped.stderr  # Ctrl-C
     no_traceback(stopped)
     assert "KeyboardInterrupt" not in stopped.stderr
     assert port_is_free(background.port)
@@ -605,7 +605,7 @@ def test_ctrl_c_stops_a_proxy_and_frees_its_port(echo_server: Background) -> Non
     with proxy, socket.create_connection(("127.0.0.1", proxy.port), timeout=10):
         wait_until(lambda: named(proxy.events(), "connect"), timeout=RUN_TIMEOUT)
         stopped = proxy.stop()
-    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.returncode == 130, stopped.stderr  # Ctrl-C
     no_traceback(stopped)
     assert "KeyboardInterrupt" not in stopped.stderr
     assert port_is_free(proxy.port)

@@ -264,7 +264,7 @@ async def test_malformed_http_gets_400_and_the_server_goes_on(
     assert json.loads(body)["request"][0] == "GET /api/session HTTP/1.1"
     wait_until(lambda: len([e for e in own_server.events() if e["event"] == "disconnect"]) == 2)
     stopped = own_server.stop()
-    assert stopped.returncode == 0
+    assert stopped.returncode == 130  # Ctrl-C
     assert "Traceback" not in stopped.stderr, stopped.stderr
     assert [e["request"] for e in stopped.named("http_request")] == ["GET /api/session HTTP/1.1"]
     assert [e["how"] for e in stopped.named("disconnect")] == ["disconnected"] * 2
@@ -306,7 +306,7 @@ def test_plaintext_server_says_so_to_curl() -> None:
         page = fetch("/")
         report = json.loads(fetch("/api/session"))
     stopped = plain.stop()
-    assert stopped.returncode == 0 and "Traceback" not in stopped.stderr, stopped.stderr
+    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr, stopped.stderr
     assert "plain TCP" in page and "Your connection" in page
     assert "GET / HTTP/1.1" in page  # what anyone on the path read
     assert report["protected"] is False

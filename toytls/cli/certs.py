@@ -36,10 +36,12 @@ def run(options: CertsOptions, console: Console) -> int:
         ("server (B+ lives here)", pki.server.certificate),
     ):
         info = describe_certificate(certificate)
-        console.line(f"\n{label}")
+        console.line("")
+        console.line(label)
         for key in ("subject", "issuer", "not_before", "not_after", "fingerprint"):
             console.line(f"  {key:<12} {info[key]}")
-    console.line(f"\nwrote {len(written)} files to {directory}/")
+    console.line("")
+    console.line(f"wrote {len(written)} files to {directory}/")
     console.line("check the chain with openssl:")
     console.line(
         f"  openssl verify -CAfile {directory}/root.pem "

@@ -8,6 +8,7 @@ tells a refused certificate from a broken connection.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
@@ -16,16 +17,21 @@ import trio
 
 from ..core import events as ev
 from ..core.errors import CertificateVerifyError, ToyTLSError
+from ..story.command_texts import command_text
 from ..story.narration import explain_error
+from ..streams.closing import close_cleanly
 from ..streams.context import Context, create_default_context
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from .common import (
+    CLIENT_HANDSHAKE_TIMEOUT,
     EXIT_CERTIFICATE_REJECTED,
     EXIT_CONNECTION_FAILED,
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    host_port,
+    stdin_lines,
+    stop_status,
     until_interrupted,
     usage_error_text,
 )
@@ -45,8 +51,14 @@ class Failed(Exception):
         self.alert = alert
 
 
-def build_context(trust: TrustOptions) -> Context:
+def build_context(
+    trust: TrustOptions, handshake_timeout: float = CLIENT_HANDSHAKE_TIMEOUT
+) -> Context:
     """The client context for ``trust``: its roots, or no checks with ``insecure``.
+
+    The handshake must finish within ``handshake_timeout`` seconds (the
+    library's client has no limit by default; a command does not wait
+    forever for a silent server).
 
     The server name is checked now, so that a bad one is a usage error and
     not a failure of every connection.
@@ -60,6 +72,7 @@ def build_context(trust: TrustOptions) -> Context:
         context = create_default_context()
         context.verify = False
         context.client_config(trust.server_name)
+        context.handshake_timeout = handshake_timeout
         return context
     for path in (trust.cafile, *trust.trust):
         if not path.exists():
@@ -69,6 +82,7 @@ def build_context(trust: TrustOptions) -> Context:
     for extra in trust.trust:
         context.load_verify_locations(cafile=extra)
     context.client_config(trust.server_name)
+    context.handshake_timeout = handshake_timeout
     return context
 
 
@@ -91,20 +105,42 @@ def failure_of(exc: BaseException, console: Console) -> Failed:
     return Failed(EXIT_CONNECTION_FAILED, f"connection failed: {cause or exc}")
 
 
-async def _read_all(stream: trio.abc.Stream) -> bytes:
-    reply = b""
-    while chunk := await stream.receive_some():
-        reply += chunk
-    return reply
+#: How much of a ``--message`` reply the client keeps (and shows): 1 MiB.
+REPLY_LIMIT = 1 << 20
 
 
 async def _one_message(stream: trio.abc.HalfCloseableStream, text: str, console: Console) -> None:
-    await stream.send_all(text.encode())
+    """Send ``text``, close_notify, and show the reply — its first :data:`REPLY_LIMIT` bytes.
+
+    ``text`` is sent as it was typed: ``os.fsencode`` gives back the bytes
+    of a command-line argument that was not UTF-8. The reply is read to its
+    end (a clean close_notify, or a failure), whatever its length, but only
+    its beginning is kept.
+    """
+    await stream.send_all(os.fsencode(text))
     # close_notify says "that was all": the echo server answers and closes.
     await stream.send_eof()
-    reply = (await _read_all(stream)).decode("utf-8", errors="replace")
-    console.line(f"reply: {reply}", style="bold")
-    console.record("reply", text=reply)
+    kept = bytearray()
+    total = 0
+    while chunk := await stream.receive_some():
+        total += len(chunk)
+        room = REPLY_LIMIT - len(kept)
+        if room > 0:
+            kept += chunk[:room]
+            if len(chunk) > room:
+                console.line(
+                    command_text("reply_limit", console.lang, limit=REPLY_LIMIT), style="yellow"
+                )
+                console.record("reply_limit", limit=REPLY_LIMIT)
+    console.line(f"reply: {kept.decode('utf-8', 'surrogateescape')}", style="bold")
+    if total > len(kept):
+        console.line(
+            command_text("reply_dropped", console.lang, total=total, limit=len(kept)),
+            style="yellow",
+        )
+    console.record(
+        "reply", text=kept.decode("utf-8", errors="replace"), bytes=total, kept=len(kept)
+    )
 
 
 async def _http(
@@ -165,15 +201,17 @@ async def _interactive(stream: trio.abc.HalfCloseableStream, console: Console) -
 
     async def printer() -> None:
         while data := await stream.receive_some():
-            text = data.decode("utf-8", errors="replace").rstrip("\n")
-            console.line(f"server: {text}", style="bold")
-            console.record("received", text=text)
+            # One console line per line received, each marked as the server's.
+            for line in data.decode("utf-8", "surrogateescape").rstrip("\n").split("\n"):
+                console.line(f"server: {line}", style="bold")
+            console.record("received", text=data.decode("utf-8", errors="replace").rstrip("\n"))
         console.line("the server closed the connection")
 
     async def typist() -> None:
         console.line("type lines to send; Ctrl-D to finish")
-        while line := await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True):
-            await stream.send_all(line.encode())
+        # Bytes, sent as typed: input that is not UTF-8 is not ours to refuse.
+        async for line in stdin_lines():
+            await stream.send_all(line)
         await stream.send_eof()
         await trio.sleep_forever()  # the printer ends the session
 
@@ -205,7 +243,8 @@ async def session(options: ClientOptions, console: Console, context: Context | N
         tcp = await trio.open_tcp_stream(host, port)
     except OSError as exc:
         raise Failed(
-            EXIT_CONNECTION_FAILED, f"cannot connect to {host}:{port}: {exc.strerror or exc}"
+            EXIT_CONNECTION_FAILED,
+            f"cannot connect to {host_port(host, port)}: {exc.strerror or exc}",
         ) from None
     stream: trio.abc.HalfCloseableStream = tcp
     if context is not None:
@@ -217,7 +256,7 @@ async def session(options: ClientOptions, console: Console, context: Context | N
         handler = with_keylog(on_event, options.keylog, console.warn)
         stream = ToyTLSStream(tcp, context, server_hostname=server_name, event_handler=handler)
     try:
-        async with stream:
+        try:
             if isinstance(stream, ToyTLSStream):
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", ToyTLSInsecureWarning)
@@ -230,6 +269,10 @@ async def session(options: ClientOptions, console: Console, context: Context | N
                 await _one_message(stream, options.message, console)
             else:
                 await _interactive(stream, console)
+        finally:
+            # Bounded, and shielded so that Ctrl-C still sends close_notify:
+            # a client stopped by its user has sent all it meant to.
+            await close_cleanly(stream)
     except trio.BrokenResourceError as exc:
         raise failure_of(exc, console) from None
 
@@ -239,8 +282,10 @@ def run(options: ClientOptions, console: Console) -> int:
 
     Returns:
         0, or the status of :class:`Failed` (1 an HTTP error answer, 3 a
-        rejected certificate, 4 a connection or protocol failure), 2 for a
-        bad flag value or file, 130 when interrupted.
+        rejected certificate, 4 a connection or protocol failure — a server
+        that does not finish the handshake in time included), 2 for a bad
+        flag value or file, 130 for Ctrl-C and 143 for SIGTERM (after
+        sending close_notify, within a second, if the connection was up).
     """
     try:
         parse_address(options.connect, what="--connect")
@@ -272,9 +317,10 @@ def run(options: ClientOptions, console: Console) -> int:
             alert=failure.alert,
         )
         return failure.status
-    if interrupted:
+    if interrupted is not None:
+        status = stop_status(interrupted)
         console.error("interrupted")
-        console.record("result", status="interrupted", exit=EXIT_INTERRUPTED)
-        return EXIT_INTERRUPTED
+        console.record("result", status="interrupted", exit=status)
+        return status
     console.record("result", status="ok", exit=EXIT_OK)
     return EXIT_OK

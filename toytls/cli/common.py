@@ -6,9 +6,10 @@ status; :mod:`toytls.cli.main` parses the flags and calls it.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,13 +24,21 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CERTIFICATE_REJECTED = 3
 EXIT_CONNECTION_FAILED = 4
-EXIT_INTERRUPTED = 130
+#: Stopped by a signal: 128 + its number, as a shell reports it. Ctrl-C
+#: (SIGINT) is 130 and SIGTERM 143 in every command; each endpoint has sent
+#: close_notify where it could, and each relay has cut what was open.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 #: Seconds to open a TCP connection onwards (tunnel, server --forward).
 CONNECT_TIMEOUT = 10.0
 
+#: Seconds a client end (client, tunnel) gives the server to finish the
+#: handshake, unless ``--handshake-timeout`` says otherwise.
+CLIENT_HANDSHAKE_TIMEOUT = 10.0
 
-async def until_interrupted(main: Callable[..., Awaitable[object]], *args: object) -> bool:
+
+async def until_interrupted(main: Callable[..., Awaitable[object]], *args: object) -> int | None:
     """Run ``main(*args)`` until it returns or Ctrl-C / SIGTERM arrives.
 
     A signal cancels ``main`` cleanly (its ``finally`` blocks and stream
@@ -37,19 +46,19 @@ async def until_interrupted(main: Callable[..., Awaitable[object]], *args: objec
     An exception from ``main`` comes out as itself, not in a group.
 
     Returns:
-        True if a signal stopped it.
+        The number of the signal that stopped it, or None.
     """
     import trio
 
-    interrupted = False
+    interrupted: int | None = None
     failure: BaseException | None = None
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
 
             async def watch() -> None:
                 nonlocal interrupted
-                async for _ in signals:
-                    interrupted = True
+                async for signum in signals:
+                    interrupted = signum
                     nursery.cancel_scope.cancel()
                     return
 
@@ -62,6 +71,16 @@ async def until_interrupted(main: Callable[..., Awaitable[object]], *args: objec
     if failure is not None:
         raise failure
     return interrupted
+
+
+def is_stop(exc: BaseException) -> bool:
+    """Whether ``exc`` means the command is being stopped, not that something failed.
+
+    A cancellation, bare or gathered in a group by a nursery (trio's strict
+    exception groups), or KeyboardInterrupt: anything that is not an
+    ``Exception``.
+    """
+    return not isinstance(exc, Exception)
 
 
 class Unreachable(Exception):
@@ -110,13 +129,52 @@ async def splice_then_abort(
     return result
 
 
+async def stdin_lines() -> AsyncIterator[bytes]:
+    """The lines typed on stdin, as bytes (a last one without a newline included).
+
+    Read with ``os.read`` in a worker thread that a stop may abandon: a
+    buffered read would hold ``sys.stdin``'s lock in that thread, and the
+    interpreter aborts when it finds the lock taken at exit.
+    """
+    import trio
+
+    fd = sys.stdin.fileno()
+    pending = b""
+    while chunk := await trio.to_thread.run_sync(os.read, fd, 65536, abandon_on_cancel=True):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if pending:
+        yield pending
+
+
+async def cut(*streams: trio.abc.AsyncResource) -> None:
+    """Close every one of ``streams`` so that its peer sees a failure, even while cancelled.
+
+    :func:`~toytls.streams.splice.abort` for each (a reset for TCP, no
+    close_notify for toytls), under a shield: a closing stream's checkpoint
+    would otherwise re-raise the stop's cancellation and leave the next
+    stream open, to be closed cleanly later by mistake.
+    """
+    import trio
+
+    from ..streams.splice import abort
+
+    with trio.CancelScope(shield=True):
+        for stream in streams:
+            await abort(stream)
+
+
 def fail(message: str, status: int = EXIT_FAILED) -> int:
     """Say ``toytls: message`` on stderr, uncoloured, and return ``status``.
 
     For failures before a command has a :class:`~.console.Console`, or
     outside one (the demo's).
     """
-    print(f"toytls: {message}", file=sys.stderr)
+    from ..story.escape import printable
+
+    print(f"toytls: {printable(message)}", file=sys.stderr)
     return status
 
 
@@ -127,13 +185,23 @@ def usage_error_text(exc: BaseException) -> str:
     return str(exc)
 
 
+def stop_status(signum: int) -> int:
+    """The exit status of a command stopped by signal ``signum``: 128 + its number."""
+    return 128 + signum
+
+
+def host_port(host: str, port: int) -> str:
+    """``host:port``, with an IPv6 address in brackets (``[::1]:4433``)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def peer_of(tcp: trio.SocketStream) -> str:
     """``host:port`` of the other end, or ``?`` if the socket is already gone."""
     try:
         host, port = tcp.socket.getpeername()[:2]
     except OSError:
         return "?"
-    return f"{host}:{port}"
+    return host_port(host, port)
 
 
 def announce_listening(
@@ -151,7 +219,7 @@ def announce_listening(
     port), and reports that port to ``task_status``.
     """
     host, port = listeners[0].socket.getsockname()[:2]
-    console.line(line.replace("{address}", f"{host}:{port}"), style="bold")
+    console.line(line.replace("{address}", host_port(host, port)), style="bold")
     console.record("listening", host=host, port=port, **fields)
     task_status.started(port)
 
@@ -163,18 +231,21 @@ def serve_until_stopped(
     address: str,
     what: str,
 ) -> int:
-    """Run a listening command (server, proxy) until Ctrl-C; its exit status.
+    """Run a listening command (server, proxy, tunnel) until a signal; its exit status.
 
     A socket that cannot be opened ("address in use") is one line and
-    status 1; a signal stops it cleanly with status 0.
+    status 1; a signal stops it with 128 + its number (130 for Ctrl-C, 143
+    for SIGTERM), once every connection has been closed or cut as the
+    command's rule says.
     """
     import trio
 
     try:
-        trio.run(until_interrupted, serve, *args)
+        signum = trio.run(until_interrupted, serve, *args)
     except OSError as exc:
         console.error(f"cannot listen on {address}: {exc.strerror or exc}")
         return EXIT_FAILED
+    status = EXIT_OK if signum is None else stop_status(signum)
     console.line(f"{what} stopped")
-    console.record("stopped")
-    return EXIT_OK
+    console.record("stopped", exit=status)
+    return status

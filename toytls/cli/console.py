@@ -4,6 +4,12 @@ Part of the command-line layer (it prints). Each command makes one
 :class:`Console` from its flags and sends it text and events; the console
 decides how they look: narrated text at the chosen level and language,
 annotated hex dumps, or one JSON object per line for tests and tools.
+
+Every line passes :func:`~toytls.story.escape.printable` on its way out,
+before the console adds its own colour codes: a name, a message or a reason
+that came from the network cannot start a line of its own or send the
+terminal an escape sequence. So one call prints one line; text of our own
+that spans lines is printed a line at a time.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from ..core import events as ev
+from ..story.escape import is_unsafe, printable
 from ..story.eventjson import event_to_dict
 from ..story.hexdump import annotate_record
 from ..story.narration import Narrator
@@ -35,17 +42,28 @@ _STYLES = {
 
 
 def parse_address(text: str, *, what: str) -> tuple[str, int]:
-    """Split ``HOST:PORT`` (``[v6]:PORT`` too).
+    """Split ``HOST:PORT``, or ``[IPv6]:PORT``.
+
+    The port is ASCII digits only (``int()`` would also read ``٤٤٣٣``), an
+    IPv6 address must be in brackets, and the brackets must match.
 
     Raises:
         ValueError: With a message that names ``what`` and the bad text.
     """
+    bad = ValueError(
+        f"{what} must look like HOST:PORT or [IPv6]:PORT (for example 127.0.0.1:4433), not {text!r}"
+    )
     host, sep, port_text = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ValueError(
-            f"{what} must look like HOST:PORT (for example 127.0.0.1:4433), not {text!r}"
-        )
+    if host.startswith("["):
+        if not host.endswith("]") or len(host) < 3 or "]" in host[1:-1]:
+            raise bad
+        host = host[1:-1]
+    elif "[" in host or "]" in host or ":" in host:
+        raise bad
+    if not sep or not host or not (port_text.isascii() and port_text.isdigit()):
+        raise bad
+    if int(port_text) > 65535:
+        raise bad
     return host, int(port_text)
 
 
@@ -135,7 +153,8 @@ class Console:
         if self.json_mode:
             return
         stamp = self._stamp() if self.timestamps else ""
-        print(f"{stamp}{prefix}{self.paint(text, style)}", file=self.out, flush=True)
+        shown = self.paint(printable(text), style)
+        print(f"{stamp}{printable(prefix)}{shown}", file=self.out, flush=True)
 
     def record(self, kind: str, **fields: object) -> None:
         """Print one JSON object (JSON mode only) with a time and ``event``."""
@@ -150,21 +169,21 @@ class Console:
 
     def prompt(self, text: str) -> None:
         """A line that asks the person for something: printed in every mode."""
-        print(text, file=self.out, flush=True)
+        print(printable(text), file=self.out, flush=True)
 
     def _emit_json(self, obj: dict[str, object]) -> None:
         if self.sink is not None:
             self.sink(obj)
         else:
-            print(json.dumps(obj, ensure_ascii=False), file=self.out, flush=True)
+            print(json_line(obj), file=self.out, flush=True)
 
     def warn(self, text: str) -> None:
         """A warning for people, on stderr, always shown (also in JSON mode)."""
-        print(self.paint(f"WARNING: {text}", "bold yellow"), file=self.err, flush=True)
+        print(self.paint(f"WARNING: {printable(text)}", "bold yellow"), file=self.err, flush=True)
 
     def error(self, text: str) -> None:
         """A one-line error on stderr."""
-        print(self.paint(f"toytls: {text}", "bold red"), file=self.err, flush=True)
+        print(self.paint(f"toytls: {printable(text)}", "bold red"), file=self.err, flush=True)
 
     def event(self, event: ev.Event, *, side: str, prefix: str = "", role: str = "client") -> None:
         """Show one connection event at the console's level.
@@ -195,6 +214,21 @@ class Console:
                 nonce=event.nonce,
             ):
                 self.line(text, prefix=prefix + "    ")
+
+
+def json_line(obj: dict[str, object]) -> str:
+    """``obj`` as one line of JSON that is safe on a terminal.
+
+    ``json.dumps`` escapes C0 control characters but, with
+    ``ensure_ascii=False``, leaves DEL, the C1 controls (``\\x9b`` is a CSI
+    on some terminals), the line separators, bidi controls and lone
+    surrogates as they are; they are escaped here too (still valid JSON,
+    and the same string once parsed).
+    """
+    text = json.dumps(obj, ensure_ascii=False)
+    if not any(is_unsafe(char) for char in text):
+        return text
+    return "".join(f"\\u{ord(char):04x}" if is_unsafe(char) else char for char in text)
 
 
 def _style_of(event: ev.Event) -> str | None:

@@ -14,7 +14,7 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, stop_status
 from .console import Console
 from .options import DemoOptions
 
@@ -27,7 +27,7 @@ def run(options: DemoOptions) -> int:
     """Run the demo; 0 if every scenario behaved as the article predicts, else 1.
 
     A PKI directory that cannot be used is status 2; Ctrl-C stops every
-    scenario's servers and proxies and is status 130.
+    scenario's servers and proxies and is status 130 (SIGTERM: 143).
     """
     import trio
 
@@ -44,9 +44,9 @@ def run(options: DemoOptions) -> int:
     def write(line: str, highlight: bool) -> None:
         # Short lines for a projector: wrap, keeping the line's indent.
         indent = " " * (len(line) - len(line.lstrip()))
-        line = textwrap.fill(line, width, subsequent_indent=indent + "  ") if line else line
         style = "bold cyan" if line.startswith("==") else "bold yellow" if highlight else None
-        console.line(line, style=style)
+        for part in textwrap.wrap(line, width, subsequent_indent=indent + "  ") or [""]:
+            console.line(part, style=style)  # one line per call: the console escapes newlines
 
     recorder = _recorder(options)
 
@@ -76,8 +76,8 @@ def run(options: DemoOptions) -> int:
         interrupted = trio.run(until_interrupted, main)
     except (OSError, ValueError) as exc:
         return fail(str(exc), EXIT_USAGE)
-    if interrupted:
-        return fail("interrupted; everything the demo started is stopped", EXIT_INTERRUPTED)
+    if interrupted is not None:
+        return fail("interrupted; everything the demo started is stopped", stop_status(interrupted))
     ok = all(r.as_predicted for r in results)
     _table(console, results, lang=options.lang, width=width, ok=ok)
     if recorder is not None and (status := _save_report(console, options, recorder, results)):
@@ -113,13 +113,16 @@ def _table(
     """The closing table: each scenario's prediction and what happened (not in JSON)."""
     from ..story.demo_texts import LINES
 
-    console.line(f"\n{LINES[lang]['table']}")
+    console.line("")
+    console.line(LINES[lang]["table"])
     for r in results:
         mark = "✓" if r.as_predicted else "✗"
-        mark = console.paint(mark, "bold green" if r.as_predicted else "bold red")
-        console.line(f" {mark} {r.number:>2}. {r.title}")
+        style = "bold green" if r.as_predicted else "bold red"
+        console.line(f" {mark} {r.number:>2}. {r.title}", style=style)
         for text in (r.predicted, f"→ {r.happened}"):
-            console.line(
-                textwrap.fill(text, width, initial_indent=" " * 7, subsequent_indent=" " * 9)
-            )
-    console.line("\n" + LINES[lang]["all_ok" if ok else "some_bad"])
+            for part in textwrap.wrap(
+                text, width, initial_indent=" " * 7, subsequent_indent=" " * 9
+            ):
+                console.line(part)
+    console.line("")
+    console.line(LINES[lang]["all_ok" if ok else "some_bad"])

@@ -26,7 +26,11 @@ exit status:
   1  failure (a server or proxy could not run)
   2  usage: bad flags, missing files
   3  certificate rejected (client)
-  4  connection or protocol failure (client)
+  4  connection or protocol failure (client; a server that does not finish
+     the handshake within 10 s included)
+  130  stopped by Ctrl-C (SIGINT), 143 by SIGTERM: a server or client first
+     sends close_notify on each open connection (within 1 s); a relay
+     (tunnel, server --forward, proxy) cuts each open one instead
 """
 
 CERTS_HELP = """\

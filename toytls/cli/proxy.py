@@ -30,7 +30,15 @@ from ..attacker import outcomes as out
 from ..attacker.modes import DESCRIPTIONS, Mode
 from ..pki.files import load_attacker_kit
 from ..pki.generate import AttackerKit
-from .common import EXIT_USAGE, announce_listening, serve_until_stopped, usage_error_text
+from ..story.command_texts import command_text
+from .common import (
+    EXIT_USAGE,
+    announce_listening,
+    cut,
+    is_stop,
+    serve_until_stopped,
+    usage_error_text,
+)
 from .console import Console, parse_address
 from .options import ProxyOptions
 from .proxy_capture import PcapFile, capture_client
@@ -65,10 +73,15 @@ async def _handle(
     watched = capture_client(client, pcap)  # --pcap: every client-facing byte passes here
     try:
         async with client, server:
-            if mode.is_man_in_the_middle:
-                await mitm(link, watched, server)
-            else:
-                await relay(link, watched, server, rewrite)
+            try:
+                if mode.is_man_in_the_middle:
+                    await mitm(link, watched, server)
+                else:
+                    await relay(link, watched, server, rewrite)
+            except BaseException as exc:
+                if is_stop(exc):
+                    await _cut(link, client, server)
+                raise
     except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
         reason = str(exc.__cause__ or exc)
         link.report(out.ConnectionBroke(connection=link.number, reason=reason))
@@ -76,6 +89,18 @@ async def _handle(
         error = f"{type(exc).__name__}: {exc}"
         link.report(out.InternalError(connection=link.number, error=error))
     link.report(out.ConnectionClosed(connection=link.number))
+
+
+async def _cut(link: Link, client: trio.SocketStream, server: trio.SocketStream) -> None:
+    """The proxy is stopped with this connection open: reset both sides, and say so.
+
+    A relay cannot know whether data was in flight, so it must not pass the
+    stop on as a clean end that either side could take for all the data.
+    """
+    await cut(client, server)
+    console = link.console
+    console.line(command_text("cut_proxy", console.lang), style="yellow", prefix=link.prefix)
+    console.record("cut", connection=link.number)
 
 
 async def serve(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +15,12 @@ from pathlib import Path
 import trio
 
 from ..core import events as ev
+from ..core.constants import AlertDescription
 from ..core.errors import ToyTLSError
+from ..story.command_texts import command_text
 from ..story.ladder_input import EventLog
 from ..story.narration import alert_meaning
+from ..streams.closing import close_cleanly
 from ..streams.context import Context, create_server_context
 from ..streams.stream import ToyTLSStream
 from ..streams.wiretap import WireTap
@@ -26,10 +28,14 @@ from .common import (
     EXIT_USAGE,
     Unreachable,
     announce_listening,
+    cut,
+    host_port,
+    is_stop,
     open_onwards,
     peer_of,
     serve_until_stopped,
     splice_then_abort,
+    stdin_lines,
     usage_error_text,
 )
 from .console import Console, parse_address
@@ -52,6 +58,10 @@ class _Connection:
         self.tap = tap
         self.bytes_in = 0
         self.bytes_out = 0
+        #: our close_notify has been handed to the transport (not just queued)
+        self.close_notify_sent = False
+        #: the forward app cut both ends when the server was stopped
+        self.cut = False
         #: the first events, kept for the session page's diagram (HTTP app)
         self.events = EventLog()
 
@@ -79,7 +89,11 @@ class ChatRoom:
         self.members: dict[int, _Connection] = {}
 
     async def say(self, line: str, console: Console) -> None:
-        """Send a line typed by the operator: ``@N text`` to one, else to all."""
+        """Send a line typed by the operator: ``@N text`` to one, else to all.
+
+        Bytes typed that are not UTF-8 (kept by ``surrogateescape``) are
+        sent as they were typed.
+        """
         targets = list(self.members.values())
         text = line
         if line.startswith("@"):
@@ -90,8 +104,9 @@ class ChatRoom:
             targets = [self.members[int(number_text)]]
         for member in targets:
             try:
-                await member.stream.send_all((text + "\n").encode())
-                member.bytes_out += len(text) + 1
+                data = (text + "\n").encode("utf-8", "surrogateescape")
+                await member.stream.send_all(data)
+                member.bytes_out += len(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 pass
 
@@ -127,8 +142,12 @@ async def _chat(conn: _Connection, setup: _Setup) -> None:
     try:
         while data := await conn.stream.receive_some():
             conn.bytes_in += len(data)
+            # One log line per line received, each under this client's tag:
+            # a client cannot write a line that looks like the server's own
+            # (the console escapes anything else it sends).
+            for line in data.decode("utf-8", "surrogateescape").rstrip("\n").split("\n"):
+                console.line(f"says: {line}", style="cyan", prefix=conn.tag)
             text = data.decode("utf-8", errors="replace").rstrip("\n")
-            console.line(f"says: {text}", style="cyan", prefix=conn.tag)
             console.record("chat", connection=conn.number, text=text)
     finally:
         room.members.pop(conn.number, None)
@@ -176,9 +195,19 @@ async def _forward(conn: _Connection, setup: _Setup) -> None:
         # to say" must not look like an answer. The log says why.
         await abort(conn.stream)
         raise _ServiceUnreachable(str(exc)) from None
-    async with service:
-        setup.console.line(f"forwarding to {host}:{port}", prefix=conn.tag)
+    try:
+        setup.console.line(f"forwarding to {host_port(host, port)}", prefix=conn.tag)
         result = await splice_then_abort(conn.stream, service)
+    except BaseException as exc:
+        if is_stop(exc):
+            # Stopped with the relay open: data may be in flight, so neither
+            # end may take the stop for a complete exchange — a reset for the
+            # service, no close_notify for the client.
+            conn.cut = True
+            await cut(service, conn.stream)
+        raise
+    finally:
+        await trio.aclose_forcefully(service)
     conn.bytes_in, conn.bytes_out = result.a_to_b, result.b_to_a
     if result.failed_side == "b":
         raise _ServiceUnreachable(f"the service at {host}:{port} broke: {result.error}")
@@ -197,7 +226,7 @@ APPS: dict[str, App] = {"echo": _echo, "chat": _chat, "http": _http, "forward": 
 def _describe_failure(error: BaseException | None, console: Console) -> str:
     if isinstance(error, ToyTLSError):
         if error.from_peer and error.alert is not None:
-            meaning = alert_meaning(int(error.alert), console.lang)
+            meaning = alert_meaning(int(error.alert), console.lang, fatal=True)
             return f"alert received: {error.alert_name} — {meaning}"
         if error.alert is not None:
             return f"alert sent: {error.alert_name} — {error}"
@@ -205,10 +234,15 @@ def _describe_failure(error: BaseException | None, console: Console) -> str:
     return str(error) if error else "connection broken"
 
 
-def _server_events(console: Console, prefix: str, *, narrate: bool) -> Callable[[ev.Event], None]:
+def _server_events(
+    console: Console, prefix: str, conn: _Connection, *, narrate: bool
+) -> Callable[[ev.Event], None]:
     """The event handler of one server connection: the log line, and narration if wanted."""
 
     def on_event(event: ev.Event) -> None:
+        # The stream reports an alert as sent only once it left.
+        if isinstance(event, ev.AlertSent) and event.description == AlertDescription.CLOSE_NOTIFY:
+            conn.close_notify_sent = True
         if isinstance(event, ev.HandshakeComplete):
             session = event.session
             console.line(
@@ -239,25 +273,27 @@ async def _handle(
     console.record("connect", connection=number, peer=peer)
     # Only the HTTP page shows the wire; the other apps skip the second parse.
     tap = WireTap(tcp) if app == "http" else None
-    stream: AnyStream = tap or tcp
-    events = EventLog()
+    conn = _Connection(number, peer, tap or tcp, tap)
     if context is not None:
         # A forwarded connection may carry megabytes: its records are told
         # only at -vv, like the tunnel's.
         narrate = console.wants_events and (app != "forward" or console.level >= 2)
-        on_event = _server_events(console, prefix, narrate=narrate)
+        on_event = _server_events(console, prefix, conn, narrate=narrate)
         on_event = with_keylog(on_event, setup.keylog, console.warn)
         if app == "http":  # the session page draws the visitor's handshake from them
-            on_event = events.then(on_event)
-        stream = ToyTLSStream(tap or tcp, context, server_side=True, event_handler=on_event)
-    conn = _Connection(number, peer, stream, tap)
-    conn.events = events
+            on_event = conn.events.then(on_event)
+        conn.stream = ToyTLSStream(tap or tcp, context, server_side=True, event_handler=on_event)
     alert: str | None = None
     try:
-        async with stream:
-            if isinstance(stream, ToyTLSStream):
-                await stream.do_handshake()
+        try:
+            if isinstance(conn.stream, ToyTLSStream):
+                await conn.stream.do_handshake()
             await APPS[app](conn, setup)
+        finally:
+            # Bounded and shielded: a stopping server still says "that was
+            # all" (close_notify) to each client it served to the end; the
+            # forward app has already cut its client if it was stopped.
+            await close_cleanly(conn.stream)
         how = "disconnected"
     except trio.BrokenResourceError as exc:
         cause = exc.__cause__
@@ -268,27 +304,48 @@ async def _handle(
         how = f"failed: {exc}"
     except Exception as exc:  # a bug must not take the other clients down
         how = f"internal error: {type(exc).__name__}: {exc}"
+    except BaseException:  # the server is being stopped (is_stop)
+        _log_end(conn, _stopped_how(conn, console), None, console, stopped=True)
+        raise
+    _log_end(conn, how, alert, console)
+
+
+def _stopped_how(conn: _Connection, console: Console) -> str:
+    """How a connection open when the server was stopped ended, as far as the server knows."""
+    if conn.cut:
+        return command_text("cut_forward", console.lang)
+    if not isinstance(conn.stream, ToyTLSStream):
+        return command_text("stopped_plaintext", console.lang)
+    key = "stopped_close_notify" if conn.close_notify_sent else "stopped_no_close_notify"
+    return command_text(key, console.lang, peer=command_text("peer_client", console.lang))
+
+
+def _log_end(
+    conn: _Connection, how: str, alert: str | None, console: Console, *, stopped: bool = False
+) -> None:
+    """One line per connection that says who, how it ended, and why."""
+    prefix = conn.tag
     console.forget(prefix)
-    # One line per connection that says who, how it ended, and why.
-    console.line(f"{peer} {how} ({conn.bytes_in} bytes in, {conn.bytes_out} out)", prefix=prefix)
+    console.line(
+        f"{conn.peer} {how} ({conn.bytes_in} bytes in, {conn.bytes_out} out)", prefix=prefix
+    )
     console.record(
         "disconnect",
-        connection=number,
-        peer=peer,
+        connection=conn.number,
+        peer=conn.peer,
         how=how,
         alert=alert,
         bytes_in=conn.bytes_in,
         bytes_out=conn.bytes_out,
+        stopped=stopped,
+        close_notify_sent=conn.close_notify_sent,
     )
 
 
 async def _operator(room: ChatRoom, console: Console) -> None:
     """Read the operator's replies from stdin (chat app)."""
-    while True:
-        line = await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
-        if not line:
-            return
-        await room.say(line.rstrip("\n"), console)
+    async for raw in stdin_lines():
+        await room.say(raw.decode("utf-8", "surrogateescape").rstrip("\n"), console)
 
 
 async def serve(

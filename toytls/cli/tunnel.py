@@ -18,7 +18,8 @@ import warnings
 import trio
 
 from ..core import events as ev
-from ..streams.context import DEFAULT_HANDSHAKE_TIMEOUT, Context
+from ..story.command_texts import command_text
+from ..streams.context import Context
 from ..streams.splice import SpliceResult, abort
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from .client import build_context, failure_of
@@ -26,6 +27,8 @@ from .common import (
     EXIT_USAGE,
     Unreachable,
     announce_listening,
+    cut,
+    is_stop,
     open_onwards,
     peer_of,
     serve_until_stopped,
@@ -71,7 +74,8 @@ async def _open_toytls(
     name = options.trust.server_name
     stream = ToyTLSStream(tcp, context, server_hostname=name, event_handler=on_event)
     try:
-        with trio.fail_after(DEFAULT_HANDSHAKE_TIMEOUT), warnings.catch_warnings():
+        # Within the context's handshake_timeout (CLIENT_HANDSHAKE_TIMEOUT).
+        with warnings.catch_warnings():
             # Said once at start-up, not once per connection.
             warnings.simplefilter("ignore", ToyTLSInsecureWarning)
             await stream.do_handshake()
@@ -79,12 +83,10 @@ async def _open_toytls(
         await stream.aclose()
         failure = failure_of(exc, console)
         raise _Refused(failure.reason, kind="refused", alert=failure.alert) from None
-    except trio.TooSlowError:
-        await stream.aclose()
-        raise _Refused(
-            f"the handshake with {host}:{port} did not finish in {DEFAULT_HANDSHAKE_TIMEOUT:g} s",
-            kind="refused",
-        ) from None
+    except BaseException:
+        # Stopped mid-handshake: no close_notify, nothing was relayed yet.
+        await trio.aclose_forcefully(stream)
+        raise
     return stream
 
 
@@ -119,7 +121,51 @@ async def _tunnel_one(
     peer = peer_of(local)
     console.line(f"accepted {peer}; connecting to {options.connect}", prefix=prefix)
     console.record("connect", connection=number, peer=peer)
-    async with local:
+    try:
+        result = await _relay(local, number, options=options, context=context, console=console)
+    except BaseException as exc:
+        if is_stop(exc):
+            # Stopped with the connection open: data may have been in flight,
+            # and a relay cannot vouch that it was not, so the cut is passed on
+            # as a failure on both sides (_relay has reset both).
+            how = command_text("cut_tunnel", console.lang)
+            console.forget(prefix)
+            console.line(f"{peer} {how}", style="red", prefix=prefix)
+            console.record("disconnect", connection=number, peer=peer, how=how, stopped=True)
+        raise
+    if result is None:
+        return
+    how = _how_it_ended(result, console)
+    console.forget(prefix)
+    console.line(
+        f"{peer} {how} ({result.a_to_b} bytes sent through, {result.b_to_a} back)", prefix=prefix
+    )
+    console.record(
+        "disconnect",
+        connection=number,
+        peer=peer,
+        how=how,
+        bytes_up=result.a_to_b,
+        bytes_down=result.b_to_a,
+    )
+
+
+async def _relay(
+    local: trio.SocketStream,
+    number: int,
+    *,
+    options: TunnelOptions,
+    context: Context,
+    console: Console,
+) -> SpliceResult | None:
+    """Open the toytls side and splice; None if it could not be opened (logged here).
+
+    If cancelled (the tunnel is stopped), both sides are cut: a reset for
+    the local program, no close_notify for the server.
+    """
+    prefix = f"#{number} "
+    peer = peer_of(local)
+    try:
         try:
             stream = await _open_toytls(number, options, context, console)
         except _Refused as refused:
@@ -135,23 +181,22 @@ async def _tunnel_one(
                 alert=refused.alert,
             )
             console.forget(prefix)
-            return
+            return None
         _log_up(stream, number, console)
-        async with stream:
-            result = await splice_then_abort(local, stream)
-    how = _how_it_ended(result, console)
-    console.forget(prefix)
-    console.line(
-        f"{peer} {how} ({result.a_to_b} bytes sent through, {result.b_to_a} back)", prefix=prefix
-    )
-    console.record(
-        "disconnect",
-        connection=number,
-        peer=peer,
-        how=how,
-        bytes_up=result.a_to_b,
-        bytes_down=result.b_to_a,
-    )
+        try:
+            return await splice_then_abort(local, stream)
+        except BaseException as exc:
+            if is_stop(exc):
+                await cut(stream, local)
+            raise
+        finally:
+            await stream.aclose()
+    except BaseException as exc:
+        if is_stop(exc):
+            await cut(local)  # stopped during the handshake: nothing relayed yet
+        raise
+    finally:
+        await local.aclose()
 
 
 def _log_up(stream: ToyTLSStream, number: int, console: Console) -> None:

@@ -91,10 +91,20 @@ class ServerConfig:
                 f"the Certificate message would be {size} bytes; "
                 f"it must fit in one record ({MAX_PLAINTEXT})"
             )
-        leaf_key = x509.load_der_x509_certificate(chain[0]).public_key()
-        if not (
-            isinstance(leaf_key, rsa.RSAPublicKey)
-            and leaf_key.public_numbers() == self.private_key.public_key().public_numbers()
-        ):
+        ours = self.private_key.public_key().public_numbers()
+        if not _holds_key(chain[0], ours):
+            for index, der in enumerate(chain[1:], start=2):
+                if _holds_key(der, ours):
+                    raise ValueError(
+                        f"the chain is out of order: the private key belongs to certificate "
+                        f"{index} of {len(chain)}, but the first certificate must be that "
+                        "leaf (the order is leaf, intermediates, root)"
+                    )
             raise ValueError("the private key does not belong to the first certificate")
         object.__setattr__(self, "modulus_bytes", (self.private_key.key_size + 7) // 8)
+
+
+def _holds_key(der: bytes, numbers: rsa.RSAPublicNumbers) -> bool:
+    """Whether the certificate ``der`` carries the RSA public key ``numbers``."""
+    key = x509.load_der_x509_certificate(der).public_key()
+    return isinstance(key, rsa.RSAPublicKey) and key.public_numbers() == numbers

@@ -33,7 +33,7 @@ from ..core.messages import (
     ServerHello,
 )
 from .hexdump import der_subject
-from .narration_texts import ALERT_MEANINGS, INDENT, TEXT
+from .narration_texts import ALERT_MEANINGS, CLOSE_NOTIFY_AS_FAILURE, INDENT, TEXT
 
 LANGUAGES = ("en", "zh")
 ROLES = ("client", "server", "proxy")
@@ -58,18 +58,23 @@ def _check_lang(lang: str) -> int:
     return LANGUAGES.index(lang)
 
 
-def alert_meaning(code: int, lang: str = "en") -> str:
+def alert_meaning(code: int, lang: str = "en", *, fatal: bool = False) -> str:
     """One plain sentence on what an alert code (§5) means for a person.
 
     Args:
         code: The alert description; codes the spec does not define are
             described as such.
         lang: ``"en"`` or ``"zh"``.
+        fatal: The alert ended the connection as a failure (sent at level
+            fatal, or as an error the peer reported). Only close_notify
+            reads differently then: it is no orderly close.
 
     Raises:
         ValueError: An unknown ``lang``.
     """
     which = _check_lang(lang)
+    if fatal and code == AlertDescription.CLOSE_NOTIFY:
+        return CLOSE_NOTIFY_AS_FAILURE[which]
     meaning = ALERT_MEANINGS.get(code)
     if meaning is not None:
         return meaning[which]
@@ -100,7 +105,7 @@ def explain_error(error: ToyTLSError, lang: str = "en") -> str:
         if en:
             return f"the connection ended without an alert: {error.message}"
         return f"连接在没有警报的情况下结束：{error.message}"
-    meaning = alert_meaning(error.alert, lang)
+    meaning = alert_meaning(error.alert, lang, fatal=error.from_peer)
     if error.from_peer:
         if en:
             return f"the peer ended the connection with alert {name}: {meaning}"
@@ -286,7 +291,9 @@ class Narrator:
             level=(("warning", "警告") if event.level == AlertLevel.WARNING else ("fatal", "致命"))[
                 self._lang
             ],
-            meaning=alert_meaning(event.description, self.lang),
+            meaning=alert_meaning(
+                event.description, self.lang, fatal=event.level == AlertLevel.FATAL
+            ),
         )
         is_close = (event.level, event.description) == (AlertLevel.WARNING, 0)
         if not is_close:

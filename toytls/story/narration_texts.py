@@ -185,6 +185,14 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: What a close_notify means when it ends the connection as a failure: sent
+#: at level fatal (2), or before the handshake was done.
+CLOSE_NOTIFY_AS_FAILURE: tuple[str, str] = (
+    "close_notify, but as a failure (at level fatal, or before the handshake was done): "
+    "not an orderly close; the connection ended in error",
+    "close_notify，但属于失败（致命级别，或在握手完成之前）：这不是正常有序的关闭，连接以出错结束",
+)
+
 #: What each alert code of §5 means for a person: ``code: (English, Chinese)``.
 ALERT_MEANINGS: dict[int, tuple[str, str]] = {
     AlertDescription.CLOSE_NOTIFY: (
