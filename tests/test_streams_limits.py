@@ -27,10 +27,12 @@ from typing import Any
 
 import pytest
 import trio
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 import toytls
 from toytls import events as ev
 from toytls.core.connection import Connection
+from toytls.streams import keyexchange
 
 
 def _load_script() -> ModuleType:
@@ -191,29 +193,29 @@ async def test_idle_connections_give_back_fds_tasks_and_memory(
 
 
 def _watch_worker_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count server handshake steps running in worker threads at once.
+    """Count RSA decryptions running in worker threads at once.
 
     Returns:
         A one-item list holding the peak, updated as the test runs.
     """
-    original = Connection.receive_data
+    original = keyexchange._decrypt_or_empty
     lock = threading.Lock()
     running = [0]
     peak = [0]
 
-    def receive_data(self: Connection, data: bytes) -> list[ev.Event]:
+    def decrypt(key: rsa.RSAPrivateKey, encrypted: bytes) -> bytes:
         if threading.current_thread() is threading.main_thread():
-            return original(self, data)
+            return original(key, encrypted)
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
         try:
-            return original(self, data)
+            return original(key, encrypted)
         finally:
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(Connection, "receive_data", receive_data)
+    monkeypatch.setattr(keyexchange, "_decrypt_or_empty", decrypt)
     return peak
 
 

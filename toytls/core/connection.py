@@ -42,7 +42,14 @@ from .constants import (
 )
 from .errors import DecodeError, ToyTLSError
 from .handshake import HandshakeSteps
-from .keyschedule import EncryptSecret, KeySchedule, Transcript, encrypt_secret
+from .keyschedule import (
+    DecryptSecret,
+    EncryptSecret,
+    KeySchedule,
+    Transcript,
+    decrypt_secret,
+    encrypt_secret,
+)
 from .protection import RecordOpener, RecordSealer
 from .reading import PLAIN_ALERT_SIZE, RecordReading
 from .records import RecordReader, encode_record
@@ -76,6 +83,10 @@ class Connection(HandshakeSteps, RecordReading):
         encrypt_secret_fn: Encrypts the client's secret to the leaf key.
             Only the vector tests replace it, with an OAEP encryption under a
             recorded seed, to reproduce a recorded connection byte for byte.
+        decrypt_secret_fn: Server: decrypts the client's secret, with
+            :func:`~toytls.core.keyschedule.decrypt_secret`'s contract. The
+            stream passes one that may find it decrypted already, in a
+            worker thread (see ``toytls.streams.keyexchange``).
 
     A client must call :meth:`initiate` once before anything else.
     """
@@ -87,6 +98,7 @@ class Connection(HandshakeSteps, RecordReading):
         trace: bool = False,
         random_bytes: Callable[[int], bytes] = os.urandom,
         encrypt_secret_fn: EncryptSecret = encrypt_secret,
+        decrypt_secret_fn: DecryptSecret = decrypt_secret,
     ) -> None:
         self.config = config
         self.role = Role.CLIENT if isinstance(config, ClientConfig) else Role.SERVER
@@ -94,6 +106,7 @@ class Connection(HandshakeSteps, RecordReading):
         self.trace = trace
         self._random = random_bytes
         self._encrypt_secret = encrypt_secret_fn
+        self._decrypt_secret = decrypt_secret_fn
         self._reader = RecordReader()
         #: records queued for the peer, as pieces joined once when drained
         self._out: list[bytes] = []

@@ -33,10 +33,10 @@ from .constants import (
 )
 from .errors import CertificateVerifyError, ToyTLSError
 from .keyschedule import (
+    DecryptSecret,
     EncryptSecret,
     KeySchedule,
     Transcript,
-    decrypt_secret,
     derive_schedule,
     finished_matches,
     finished_verify_data,
@@ -83,6 +83,7 @@ class HandshakeSteps:
     session: ev.SessionInfo | None
     _random: Callable[[int], bytes]
     _encrypt_secret: EncryptSecret
+    _decrypt_secret: DecryptSecret
     _transcript: Transcript
     _sealer: RecordSealer | None
     _opener: RecordOpener | None
@@ -205,7 +206,8 @@ class HandshakeSteps:
         self._accept(received, events)
         # Drawn before decrypting, so nothing observable depends on the result.
         fallback = self._random(SECRET_SIZE)
-        self._secret = decrypt_secret(self.config.private_key, message.encrypted_secret, fallback)
+        key = self.config.private_key
+        self._secret = self._decrypt_secret(key, message.encrypted_secret, fallback)
         self._activate_keys(events)
 
     def _activate_keys(self, events: list[ev.Event]) -> KeySchedule:

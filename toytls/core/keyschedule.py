@@ -28,6 +28,8 @@ OAEP_PADDING = padding.OAEP(
 
 #: Signature of the function that encrypts the secret to the leaf's key.
 EncryptSecret = Callable[[rsa.RSAPublicKey, bytes], bytes]
+#: ``decrypt_secret``'s shape: (private key, encrypted secret, fallback) -> secret.
+DecryptSecret = Callable[[rsa.RSAPrivateKey, bytes, bytes], bytes]
 
 
 class Transcript:

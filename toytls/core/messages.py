@@ -23,6 +23,7 @@ from .constants import (
     RANDOM_SIZE,
     VERIFY_DATA_SIZE,
     AlertDescription,
+    ContentType,
     HandshakeType,
 )
 from .errors import DecodeError
@@ -224,3 +225,30 @@ def check_secret_length(message: ClientKeyExchange, modulus_bytes: int) -> None:
             f"encrypted_secret is {len(message.encrypted_secret)} bytes; "
             f"the server key needs exactly {modulus_bytes}"
         )
+
+
+def client_key_exchange_in(data: bytes) -> bytes | None:
+    """The encrypted secret of a ClientKeyExchange among the records ``data`` starts with.
+
+    A look ahead for an adapter that wants to decrypt it elsewhere (a worker
+    thread): the first whole handshake record that holds just a whole
+    ClientKeyExchange, among the first few whole records (a client may send
+    ClientHello, ClientKeyExchange and Finished at once); else None. It
+    decides nothing: the connection checks every byte when they are fed.
+    """
+    pos = 0
+    for _ in range(4):
+        end = pos + 5 + int.from_bytes(data[pos + 3 : pos + 5], "big")
+        if len(data) < max(end, pos + 9):
+            return None
+        if (
+            data[pos] == ContentType.HANDSHAKE
+            and data[pos + 5] == HandshakeType.CLIENT_KEY_EXCHANGE
+        ):
+            try:
+                message = parse_message(data[pos + 5 : end])
+            except DecodeError:
+                return None
+            return message.encrypted_secret if isinstance(message, ClientKeyExchange) else None
+        pos = end
+    return None

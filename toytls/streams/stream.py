@@ -50,6 +50,7 @@ from .engine import (
     transport_error,
 )
 from .incoming import check_max_bytes, take
+from .keyexchange import decrypt_precomputed
 
 __all__ = ["EventHandler", "NeedHandshakeError", "ToyTLSInsecureWarning", "ToyTLSStream"]
 
@@ -97,7 +98,11 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
         name = None if server_hostname is None else encode_server_name(server_hostname)
         config = context.config_for(server_side=server_side, server_hostname=name)
         # Someone listening to events wants the whole story, trace included.
-        conn = Connection(config, trace=context.trace or event_handler is not None)
+        conn = Connection(
+            config,
+            trace=context.trace or event_handler is not None,
+            decrypt_secret_fn=decrypt_precomputed,
+        )
         super().__init__(
             transport_stream, conn, context, server_side=server_side, event_handler=event_handler
         )
@@ -134,7 +139,11 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
         config = context.config_for(
             server_side=self._server_side, server_hostname=self._server_hostname
         )
-        self._conn = Connection(config, trace=context.trace or self._event_handler is not None)
+        self._conn = Connection(
+            config,
+            trace=context.trace or self._event_handler is not None,
+            decrypt_secret_fn=decrypt_precomputed,
+        )
         self._context = context
 
     @property
