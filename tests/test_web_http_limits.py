@@ -115,9 +115,10 @@ async def dribble(request: bytes, every: float) -> tuple[float | None, bytes]:
         nursery.start_soon(serve)
         nursery.start_soon(read)
         for byte in request:
-            if ended:
-                break
-            await client_end.send_all(bytes([byte]))
+            try:
+                await client_end.send_all(bytes([byte]))
+            except trio.BrokenResourceError:
+                break  # the server let go (it may do so in the same tick)
             await trio.sleep(every)
         await trio.sleep(REQUEST_TIMEOUT * 3)
         nursery.cancel_scope.cancel()
