@@ -7,7 +7,9 @@ real processes in test_cli_*.py.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,15 +31,15 @@ from toytls.cli.parser import PROXY_MODES, build_parser
 
 def parse(*argv: str) -> object:
     args = build_parser().parse_args(argv)
-    kind = {
-        "certs": CertsOptions,
-        "demo": DemoOptions,
-        "server": ServerOptions,
-        "client": ClientOptions,
-        "tunnel": TunnelOptions,
-        "proxy": ProxyOptions,
-    }[args.command]
-    return kind.from_args(args)
+    kind: dict[str, Callable[[argparse.Namespace], object]] = {
+        "certs": CertsOptions.from_args,
+        "demo": DemoOptions.from_args,
+        "server": ServerOptions.from_args,
+        "client": ClientOptions.from_args,
+        "tunnel": TunnelOptions.from_args,
+        "proxy": ProxyOptions.from_args,
+    }
+    return kind[args.command](args)
 
 
 def test_defaults_of_the_parser_are_the_defaults_of_the_objects() -> None:

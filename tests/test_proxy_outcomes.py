@@ -154,7 +154,7 @@ def test_json_keeps_the_documented_keys(
     assert found == expected
 
 
-TEXT_ONLY = [
+TEXT_ONLY: list[out.Outcome] = [
     out.UnparseableRecords(connection=1, direction=TO_CLIENT, error="bad"),
     out.NoClientHello(connection=1, error=None),
     out.ClientHelloSeen(connection=1, server_name="localhost"),
@@ -176,7 +176,7 @@ def test_outcomes_are_frozen_and_keyword_only() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         closed.connection = 4  # type: ignore[misc]
     with pytest.raises(TypeError):
-        out.ConnectionClosed(3)  # type: ignore[misc]
+        out.ConnectionClosed(3)  # type: ignore[call-arg]
     assert not hasattr(closed, "__dict__")  # slots
 
 
