@@ -108,9 +108,7 @@ SERVER_ALERTS: dict[str, AlertCase] = {
     "finished-before-client-key-exchange": AlertCase(
         "hello", hs(ZERO_FINISHED), UNEXPECTED_MESSAGE
     ),
-    "client-key-exchange-before-client-hello": AlertCase(
-        "start", hs(CKE_256), UNEXPECTED_MESSAGE
-    ),
+    "client-key-exchange-before-client-hello": AlertCase("start", hs(CKE_256), UNEXPECTED_MESSAGE),
     "server-hello-to-server": AlertCase(
         "start", hs(message(SERVER_HELLO, b"\0" * 32)), UNEXPECTED_MESSAGE
     ),
@@ -149,9 +147,7 @@ SERVER_ALERTS: dict[str, AlertCase] = {
     ),
     "plaintext-client-finished": AlertCase("key_exchange", hs(ZERO_FINISHED), BAD_RECORD_MAC),
     # §1: the record size limits, checked on the header
-    "plain-16385-header-only": AlertCase(
-        "start", raw(header(HANDSHAKE, 16385)), RECORD_OVERFLOW
-    ),
+    "plain-16385-header-only": AlertCase("start", raw(header(HANDSHAKE, 16385)), RECORD_OVERFLOW),
     "plain-65535-header-only": AlertCase(
         "start", raw(header(APPLICATION_DATA, 65535)), RECORD_OVERFLOW
     ),
@@ -191,9 +187,7 @@ SERVER_ALERTS: dict[str, AlertCase] = {
     "client-hello-short-random": AlertCase(
         "start", hs(message(CLIENT_HELLO, b"\0" * 31)), DECODE_ERROR
     ),
-    "order-framing-before-msg-type": AlertCase(
-        "start", hs(message(99, b"") + b"\0"), DECODE_ERROR
-    ),
+    "order-framing-before-msg-type": AlertCase("start", hs(message(99, b"") + b"\0"), DECODE_ERROR),
     "finished-31-bytes": AlertCase(
         "key_exchange", sealed(HANDSHAKE, message(FINISHED, b"\0" * 31)), DECODE_ERROR
     ),

@@ -426,9 +426,7 @@ class HostileClient(Peer):
         assert rec.plaintext == expected, "the server Finished does not match"
         self.add_transcript(expected)
 
-    async def handshake(
-        self, *, name: bytes = b"localhost", split: Split = None
-    ) -> None:
+    async def handshake(self, *, name: bytes = b"localhost", split: Split = None) -> None:
         """The honest handshake, with each flight written as ``split`` says."""
         await self.send_records(self.client_hello(name), split=split)
         await self.read_server_flight()

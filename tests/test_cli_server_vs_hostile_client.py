@@ -755,6 +755,8 @@ case(
     "parse-finished-truncated-every-length",
     every("key_exchange", lambda: _truncations(FINISHED, bytes(32), _protected), DECODE_ERROR),
 )
+
+
 def _finished_with_length(length: int) -> Make:
     """The right {Finished} whose uint24 length field says ``length``."""
     return lambda c: c.seal(HANDSHAKE, message(FINISHED, c.client_verify_data(), length=length))

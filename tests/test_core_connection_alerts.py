@@ -428,7 +428,12 @@ UNEXPECTED_MESSAGE = params(
         # §1: an unknown content type, checked on the header alone
         ("type-255-to-client", "hello", "client", raw(record(255, b"x"))),
         # §2: application data before the peer's Finished
-        ("app-data-before-server-hello", "hello", "client", raw(record(APPLICATION_DATA, b"early"))),
+        (
+            "app-data-before-server-hello",
+            "hello",
+            "client",
+            raw(record(APPLICATION_DATA, b"early")),
+        ),
         (
             "app-data-instead-of-server-finished",
             "client_finished",
@@ -436,7 +441,12 @@ UNEXPECTED_MESSAGE = params(
             S(0, APPLICATION_DATA, b"early"),
         ),
         # §1: an empty application_data record before the handshake is complete
-        ("empty-app-data-to-client-in-handshake", "hello", "client", raw(record(APPLICATION_DATA, b""))),
+        (
+            "empty-app-data-to-client-in-handshake",
+            "hello",
+            "client",
+            raw(record(APPLICATION_DATA, b"")),
+        ),
         # §2: messages out of order
         ("client-hello-to-client", "hello", "client", hs(client_hello())),
         ("certificate-before-server-hello", "hello", "client", hs(certificate(b"\x30\x00"))),

@@ -42,9 +42,7 @@ async def test_server_alert_over_tcp(pki_dir: Path, name: str) -> None:
     with trio.fail_after(4 * TIMEOUT):
         async with trio.open_nursery() as nursery:
             serve = functools.partial(toytls.serve_toytls_over_tcp, host="127.0.0.1")
-            listeners: list[toytls.ToyTLSListener] = await nursery.start(
-                serve, handler, 0, context
-            )
+            listeners: list[toytls.ToyTLSListener] = await nursery.start(serve, handler, 0, context)
             transport = listeners[0].transport_listener
             assert isinstance(transport, trio.SocketListener), transport
             port: int = transport.socket.getsockname()[1]
