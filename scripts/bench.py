@@ -39,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -421,6 +422,8 @@ def workers_handshakes(directory: Path, workers: int, total: int) -> float:
         for _ in range(workers):  # each worker says where it listens
             ports.add(int(server.stdout.readline().rsplit(":", 1)[1].split()[0]))
         (port,) = ports
+        # Its log goes on: drain it, or a full pipe stops the server.
+        threading.Thread(target=server.stdout.read, daemon=True).start()
         context = toytls.create_default_context(cafile=directory / "root.pem")
 
         async def run() -> float:
