@@ -72,7 +72,7 @@ def test_demo_runs_every_scenario_as_predicted(tmp_path: Path) -> None:
     result = run("demo", "--certs", str(tmp_path / "pki"), "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [row["number"] for row in rows] == list(range(1, 14))
+    assert [row["number"] for row in rows] == list(range(1, 15))
     failed = [row for row in rows if not row["as_predicted"]]
     assert failed == []
     assert "Traceback" not in result.stderr
@@ -94,7 +94,7 @@ def test_demo_in_chinese() -> None:
     assert "生日快乐" in result.stdout
 
 
-@pytest.mark.parametrize("only", ["0", "14", "two", ","])
+@pytest.mark.parametrize("only", ["0", "15", "two", ","])
 def test_demo_only_rejects_bad_numbers(only: str) -> None:
     result = run("demo", "--only", only)
     assert result.returncode == 2

@@ -30,8 +30,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_one_diagram_per_scenario_and_nothing_external(reports: dict[str, Path], lang: str) -> None:
     page = reports[lang].read_text(encoding="utf-8")
     svgs = SVGS.findall(page)
-    assert len(svgs) >= 13
-    for number in range(1, 14):
+    assert len(svgs) >= 14
+    for number in range(1, 15):
         section = page.split(f'id="scenario-{number}"', 1)[1].split("</section>", 1)[0]
         assert "<svg" in section, number
     for svg in svgs:

@@ -16,6 +16,7 @@ import pytest
 
 from toytls.attacker.modes import Mode
 from toytls.cli.options import (
+    DEMO_SCENARIOS,
     CertsOptions,
     ClientOptions,
     DemoOptions,
@@ -110,7 +111,9 @@ def test_the_output_level() -> None:
 def test_demo_only() -> None:
     assert parse("demo", "--only", "6,12") == DemoOptions(only=frozenset({6, 12}))
     assert parse_only(None) is None
-    for bad in ("0", "14", "x", ","):
+    assert DEMO_SCENARIOS == 14
+    assert parse_only("14") == frozenset({14})
+    for bad in ("0", str(DEMO_SCENARIOS + 1), "x", ","):
         with pytest.raises(ValueError, match="--only"):
             parse_only(bad)
 

@@ -17,15 +17,13 @@ import functools
 import tempfile
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import trio
 
 from ..attacker import outcomes as out
 from ..attacker.modes import Mode
-from ..core import events as ev
 from ..core.errors import CertificateVerifyError, ToyTLSError
 from ..pki.files import ensure_pki, load_attacker_kit
 from ..pki.generate import PKI
@@ -36,6 +34,8 @@ from ..streams.context import Context, create_default_context
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from . import proxy as proxy_command
 from . import server as server_command
+from .demo_parties import Attacker, ClientRun
+from .demo_secrecy import forward_secrecy
 from .demo_witness import Witness
 from .options import ProxyOptions, ServerOptions
 
@@ -44,11 +44,6 @@ Write = Callable[[str, bool], None]
 
 
 VERIFYING, INSECURE, ROGUE_ROOT = "verifying", "insecure", "trusts the attacker's root"
-
-#: Seconds the proxy may take to finish a connection once its client is done.
-_PROXY_FINISHES_WITHIN = 10.0
-
-_O = TypeVar("_O")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -60,45 +55,6 @@ class ScenarioResult:
     predicted: str
     happened: str
     as_predicted: bool
-
-
-@dataclass
-class _ClientRun:
-    reply: bytes | None = None
-    error: BaseException | None = None
-    events: list[ev.Event] = field(default_factory=list)
-
-    @property
-    def links(self) -> list[ev.CertificateChecked]:
-        return [e for e in self.events if isinstance(e, ev.CertificateChecked)]
-
-
-@dataclass
-class _Attacker:
-    """What one of the demo's proxies reported, as outcome objects."""
-
-    port: int = 0
-    outcomes: list[out.Outcome] = field(default_factory=list)
-    #: set when a connection through it is over (each proxy here carries one)
-    finished: trio.Event = field(default_factory=trio.Event)
-
-    def add(self, outcome: out.Outcome) -> None:
-        self.outcomes.append(outcome)
-        if isinstance(outcome, out.ConnectionClosed):
-            self.finished.set()
-
-    def of(self, kind: type[_O]) -> list[_O]:
-        """The outcomes of one type, in order."""
-        return [o for o in self.outcomes if isinstance(o, kind)]
-
-    async def wait_finished(self) -> None:
-        """Wait until the proxy has reported everything about its connection.
-
-        Raises:
-            trio.TooSlowError: Not within :data:`_PROXY_FINISHES_WITHIN`.
-        """
-        with trio.fail_after(_PROXY_FINISHES_WITHIN):
-            await self.finished.wait()
 
 
 class Stage:
@@ -143,14 +99,24 @@ class Stage:
         return port
 
     async def proxy(
-        self, nursery: trio.Nursery, mode: str, upstream: int, *, rewrite: tuple[str, ...] = ()
-    ) -> _Attacker:
-        """Start the attacker (``toytls proxy``); its port, and its outcomes as they come."""
+        self,
+        nursery: trio.Nursery,
+        mode: str,
+        upstream: int,
+        *,
+        rewrite: tuple[str, ...] = (),
+        pcap: Path | None = None,
+    ) -> Attacker:
+        """Start the attacker (``toytls proxy``, recording to ``pcap`` if given); its outcomes."""
         options = ProxyOptions(
-            mode=mode, listen="127.0.0.1:0", upstream=f"127.0.0.1:{upstream}", rewrite=rewrite
+            mode=mode,
+            listen="127.0.0.1:0",
+            upstream=f"127.0.0.1:{upstream}",
+            rewrite=rewrite,
+            pcap=pcap,
         )
         kit = load_attacker_kit(self.pki_dir) if Mode(mode).is_man_in_the_middle else None
-        attacker = _Attacker()
+        attacker = Attacker()
         heard = self.witness.hear("proxy", attacker.add)
         serve = functools.partial(
             proxy_command.serve, options, self.witness.console(), kit, on_outcome=heard
@@ -168,9 +134,9 @@ class Stage:
 
     async def client(
         self, port: int, *, kind: str = VERIFYING, plaintext: bool = False
-    ) -> _ClientRun:
+    ) -> ClientRun:
         """Send the letter, close_notify, and read the reply to the end."""
-        run = _ClientRun()
+        run = ClientRun()
         tcp = await trio.open_tcp_stream("127.0.0.1", port)
         stream: trio.abc.HalfCloseableStream = tcp
         if not plaintext:
@@ -247,7 +213,7 @@ async def speed(stage: Stage) -> tuple[str, bool]:
     return stage.happened("speed", ratio=lesson.ratio), lesson.ratio > 5
 
 
-async def _attack(stage: Stage, mode: str, kind: str) -> tuple[_ClientRun, _Attacker]:
+async def _attack(stage: Stage, mode: str, kind: str) -> tuple[ClientRun, Attacker]:
     async with trio.open_nursery() as nursery:
         server = await stage.server(nursery)
         attacker = await stage.proxy(nursery, mode, server)
@@ -257,7 +223,7 @@ async def _attack(stage: Stage, mode: str, kind: str) -> tuple[_ClientRun, _Atta
     return run, attacker
 
 
-def _stolen(stage: Stage, run: _ClientRun, attacker: _Attacker) -> tuple[str, bool]:
+def _stolen(stage: Stage, run: ClientRun, attacker: Attacker) -> tuple[str, bool]:
     success = attacker.of(out.AttackSucceeded)
     texts = [o.text for o in attacker.of(out.PlaintextSeen) if o.stolen]
     if success:
@@ -272,7 +238,7 @@ def _stolen(stage: Stage, run: _ClientRun, attacker: _Attacker) -> tuple[str, bo
 
 
 def _rejected(
-    stage: Stage, run: _ClientRun, attacker: _Attacker, alert: str, show_digests: bool
+    stage: Stage, run: ClientRun, attacker: Attacker, alert: str, show_digests: bool
 ) -> tuple[str, bool]:
     error = run.error
     if show_digests:
@@ -395,6 +361,7 @@ SCENARIOS: dict[int, Scenario] = {
     11: rogue_root,
     12: data_attacks,
     13: six_steps,
+    14: forward_secrecy,
 }
 
 

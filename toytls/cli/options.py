@@ -318,7 +318,7 @@ class DemoOptions:
 
 
 #: The demo's scenarios are numbered 1 to this.
-DEMO_SCENARIOS = 13
+DEMO_SCENARIOS = 14
 
 
 def parse_only(text: str | None) -> frozenset[int] | None:

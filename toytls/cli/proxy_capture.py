@@ -76,9 +76,12 @@ class CapturedStream(trio.abc.HalfCloseableStream):
         return data
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        await self.transport.send_all(data)
+        # Recorded before it leaves: once sent, the client may answer at once, and
+        # its answer, recorded by the other direction, must not come first in the
+        # file (the transcript, and so the keys, follow the order of the messages).
         if data:
             self._pcap.write(self._tcp.data(False, bytes(data)))
+        await self.transport.send_all(data)
 
     async def wait_send_all_might_not_block(self) -> None:
         await self.transport.wait_send_all_might_not_block()

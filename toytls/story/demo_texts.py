@@ -33,6 +33,10 @@ TITLES: dict[str, dict[int, tuple[str, str]]] = {
         ),
         12: ("Changing, replaying, cutting the data", "each one detected"),
         13: ("The whole six-step flow", "the honest handshake, step by step"),
+        14: (
+            "Recorded today, opened the day B− leaks (forward secrecy)",
+            "a leaked B− opens the old recording: toytls/1 has no forward secrecy",
+        ),
     },
     "zh": {
         1: ("明文 HTTP：路上的人能看也能改", "中间人看到并改掉内容，双方都没察觉"),
@@ -48,6 +52,10 @@ TITLES: dict[str, dict[int, tuple[str, str]]] = {
         11: ("你的电脑被装了黑客的根证书", "攻击成功：没有绝对的安全"),
         12: ("篡改、重放、截断数据", "每一种都会被发现"),
         13: ("完整的六步流程", "诚实的握手，一步一步"),
+        14: (
+            "今天录下，私钥B− 泄露那天再解开（前向安全）",
+            "泄露的私钥B− 能解开旧录音：toytls/1 没有前向安全",
+        ),
     },
 }
 
@@ -85,6 +93,22 @@ LINES: dict[str, dict[str, str]] = {
         "data_setup": "The handshake is honest; now the attacker works on the data records.",
         "data_case": "{what}: {outcome}",
         "flow_setup": "The honest run again, in the article's six steps:",
+        "fs_setup": "The honest server and a verifying client; between them a proxy that only "
+        "watches, and records every byte it relays (toytls proxy --pcap).",
+        "fs_recorded": "recorded {size} bytes, {records} records; without a key {sealed} of them "
+        "stay sealed, and the letter is nowhere in the bytes",
+        "fs_sealed": "the letter, as the recording holds it: {cipher} (ciphertext)",
+        "fs_leak": "Months later the server's private key B− leaks: a stolen backup, an old "
+        "server sold with its disk unwiped. Decode the old recording with it (toytls decode --key):",
+        "fs_key": "B− opens the recorded ClientKeyExchange: key X = {key}",
+        "fs_read": "and the old recording reads: {text!r}",
+        "fs_lesson": "Why TLS 1.3 made this impossible: here key X travels locked with the "
+        "server's long-term B+ (key transport), so whoever gets B− later opens every recording "
+        "made under it. TLS 1.3 removed RSA key transport: each connection makes its key X from "
+        "fresh ephemeral (EC)DHE key shares that both sides throw away afterwards, and the "
+        "server's private key only signs the handshake (CertificateVerify) to prove who it is. "
+        "A thief with a stolen private key can impersonate the server from then on, but no key X "
+        "was ever encrypted with it, so old recordings stay closed: forward secrecy.",
         "table": "scenario / predicted / happened",
         "all_ok": "Every scenario behaved as the article predicts.",
         "some_bad": "Some scenarios did not behave as predicted.",
@@ -122,6 +146,21 @@ LINES: dict[str, dict[str, str]] = {
         "data_setup": "握手是诚实的；现在中间人对数据记录下手。",
         "data_case": "{what}：{outcome}",
         "flow_setup": "再走一遍诚实的流程，按文章的六个步骤：",
+        "fs_setup": "诚实的服务器和会验证证书的客户端；中间有个只看不动的中间人，"
+        "把经过的每个字节都录下来（toytls proxy --pcap）。",
+        "fs_recorded": "录下了 {size} 字节、{records} 条记录；没有密钥，其中 {sealed} 条打不开，"
+        "信的内容在这些字节里找不到",
+        "fs_sealed": "录音里这封信的样子：{cipher}（密文）",
+        "fs_leak": "几个月后，服务器的私钥B− 泄露了：备份被偷，或者旧服务器没擦硬盘就卖掉了。"
+        "用它来解旧录音（toytls decode --key）：",
+        "fs_key": "私钥B− 解开了录下的 ClientKeyExchange：密钥X = {key}",
+        "fs_read": "旧录音就这样读出来了：{text!r}",
+        "fs_lesson": "为什么 TLS 1.3 让这件事不可能：这里密钥X 是用服务器长期的公钥B+ "
+        "锁住送过去的（密钥传输），所以日后谁拿到私钥B−，谁就能打开之前录下的每一段。"
+        "TLS 1.3 取消了 RSA 密钥传输：每个连接都用临时的 (EC)DHE 密钥交换现算出密钥X，"
+        "用完双方就扔掉；服务器的私钥只用来给握手做数字签名（CertificateVerify），证明自己是谁。"
+        "私钥被偷，小偷从此可以冒充服务器，但从来没有哪个密钥X 是用它加密的，"
+        "旧录音依然打不开：这就是前向安全。",
         "table": "场景 / 预期 / 实际",
         "all_ok": "每个场景都和文章预言的一样。",
         "some_bad": "有的场景和预期不一样。",
@@ -162,6 +201,8 @@ HAPPENED: dict[str, dict[str, str]] = {
         "chain": "root → intermediate → leaf, all T = S",
         "data": "flip, replay, truncate: all detected",
         "flow": "all six steps, reply received",
+        "secrecy": "sealed without a key; the leaked B− opened the old recording",
+        "not_opened": "the recording did not behave as predicted: {why}",
         "crashed": "failed to run: {why}",
     },
     "zh": {
@@ -175,6 +216,8 @@ HAPPENED: dict[str, dict[str, str]] = {
         "chain": "根证书 → 中间证书 → 服务器证书，全部 T = S",
         "data": "翻转、重放、截断：全部被发现",
         "flow": "六步都走完，收到回复",
+        "secrecy": "没有密钥打不开；泄露的私钥B− 解开了旧录音",
+        "not_opened": "录音和预期不一样：{why}",
         "crashed": "没能运行：{why}",
     },
 }
