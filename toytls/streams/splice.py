@@ -87,15 +87,28 @@ async def abort(stream: trio.abc.AsyncResource) -> None:
 
     When one side of a tunnel breaks, closing the other side cleanly would
     tell its peer "that was all the data" — a silent truncation. Instead a
-    TCP stream is reset (RST), and any other stream (a toytls stream) is
-    closed without its closing message, which its peer reports as
-    truncation.
+    TCP stream is reset (RST) — also through a transparent wrapper that
+    keeps it as ``.transport`` (a wiretap, the proxy's capture) — and any
+    other stream (a toytls stream) is closed without its closing message,
+    which its peer reports as truncation.
     """
-    if isinstance(stream, trio.SocketStream):
+    tcp = _tcp_under(stream)
+    if tcp is not None:
         try:
             # SO_LINGER on, with a zero timeout: close() sends a reset.
-            stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            tcp.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         except OSError:
             pass  # already gone: closing is all that is left
     # Closing under an already-cancelled scope sends nothing more.
     await trio.aclose_forcefully(stream)
+
+
+def _tcp_under(stream: object) -> trio.SocketStream | None:
+    """``stream`` itself if it is TCP, or the TCP stream under its ``.transport`` wrappers."""
+    for _ in range(8):  # wrappers of wrappers, but never a cycle
+        if isinstance(stream, trio.SocketStream):
+            return stream
+        stream = getattr(stream, "transport", None)
+        if stream is None:
+            return None
+    return None
