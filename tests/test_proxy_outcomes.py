@@ -59,6 +59,27 @@ EXPECTED: list[tuple[out.Outcome, dict[str, object] | None]] = [
     ),
     (out.EncryptedAlertSeen(connection=1), {"event": "client_alert_encrypted", "connection": 1}),
     (
+        out.EncryptedAlertSeen(connection=1, after=out.Alteration.FLIP),
+        {"event": "client_alert_encrypted", "connection": 1, "after": "flip"},
+    ),
+    (
+        out.AlterationEnded(
+            connection=1,
+            what=out.Alteration.REPLAY,
+            key_exchange_after=False,
+            client_alerts_after=1,
+            server_alerts_after=0,
+        ),
+        {
+            "event": "alteration_ended",
+            "connection": 1,
+            "what": "replay",
+            "key_exchange_after": False,
+            "client_alerts_after": 1,
+            "server_alerts_after": 0,
+        },
+    ),
+    (
         out.PlaintextSeen(connection=1, direction=TO_SERVER, text="hi", stolen=True),
         {"event": "stolen", "connection": 1, "direction": "client→server", "text": "hi"},
     ),

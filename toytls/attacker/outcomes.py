@@ -104,13 +104,38 @@ class AttackRefused:
     connection: int
     #: the alert's code (an :class:`AlertDescription`, or an unknown number)
     alert: int
+    #: the proxy's mode, so the line can name what the client refused
+    mode: Mode | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EncryptedAlertSeen:
-    """The client sent a protected alert: it noticed something, or is closing."""
+    """The client sent a protected alert: the attacker cannot read which.
+
+    A close_notify (the normal end of the client's data) looks the same as
+    a fatal alert, so this says only what was sent, and after what.
+    """
 
     connection: int
+    #: what the attacker had changed on this connection before it, if anything
+    after: Alteration | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AlterationEnded:
+    """A relay-mode connection the attacker changed has ended: what came of it.
+
+    Told once, at the end, from what the attacker saw after his change.
+    """
+
+    connection: int
+    what: Alteration
+    #: the client sent ClientKeyExchange after the change (tamper-cert: it
+    #: accepted the certificate without checking it)
+    key_exchange_after: bool
+    #: encrypted alerts each side sent after the change (unreadable to him)
+    client_alerts_after: int
+    server_alerts_after: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -242,6 +267,7 @@ Outcome = (
     | DataAltered
     | AttackRefused
     | EncryptedAlertSeen
+    | AlterationEnded
     | PlaintextSeen
     | HttpSeen
     | NoClientHello

@@ -26,7 +26,7 @@ from ..core.errors import ToyTLSError
 from ..core.messages import AnyMessage, ClientHello, parse_message
 from ..core.records import RawRecord
 from .modes import Mode, flip_bit, tamper_certificate_record
-from .outcomes import Alteration, Direction
+from .outcomes import Alteration, AlterationEnded, Direction
 
 _CONTENT_TYPES = frozenset(int(t) for t in ContentType)
 _VERSION = PROTOCOL_VERSION.to_bytes(2, "big")
@@ -130,9 +130,51 @@ class RecordPolicy:
     def __init__(self, mode: Mode) -> None:
         self.mode = mode
         self._data_to_client = 0
+        #: the change made on this connection, once made
+        self.altered: Alteration | None = None
+        #: a readable refusal came after the change (already told as such)
+        self._refused = False
+        self._key_exchange_after = False
+        self._alerts_after = {Direction.TO_SERVER: 0, Direction.TO_CLIENT: 0}
 
     def judge(self, direction: Direction, record: RawRecord) -> Verdict:
         """What to forward for ``record``, going ``direction``."""
+        self._watch(direction, record)
+        verdict = self._judge(direction, record)
+        if verdict.alteration is not None and self.altered is None:
+            self.altered = verdict.alteration
+        return verdict
+
+    def _watch(self, direction: Direction, record: RawRecord) -> None:
+        """Note what follows the change: the part of it the attacker can see."""
+        if self.altered is None:
+            return
+        if is_encrypted_alert(record):
+            self._alerts_after[direction] += 1
+        elif direction is Direction.TO_SERVER and refusal_alert(record) is not None:
+            self._refused = True
+        elif direction is Direction.TO_SERVER:
+            message = readable_message(record)
+            if message is not None and message.msg_type == HandshakeType.CLIENT_KEY_EXCHANGE:
+                self._key_exchange_after = True
+
+    def ending(self, connection: int) -> AlterationEnded | None:
+        """What came of the change, told when the connection is over.
+
+        None when nothing was changed, or when the client refused with a
+        readable alert (that was told as it happened).
+        """
+        if self.altered is None or self._refused:
+            return None
+        return AlterationEnded(
+            connection=connection,
+            what=self.altered,
+            key_exchange_after=self._key_exchange_after,
+            client_alerts_after=self._alerts_after[Direction.TO_SERVER],
+            server_alerts_after=self._alerts_after[Direction.TO_CLIENT],
+        )
+
+    def _judge(self, direction: Direction, record: RawRecord) -> Verdict:
         raw = record.header + record.fragment
         if direction is not Direction.TO_CLIENT:
             return Verdict(send=(raw,))

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 
 import trio
+from cryptography import x509
 
 from ..core import events as ev
 from ..core.errors import CertificateVerifyError, ToyTLSError
@@ -44,11 +45,15 @@ from .options import ClientOptions, TrustOptions
 class Failed(Exception):
     """Ends the session with an exit status and a one-line reason."""
 
-    def __init__(self, status: int, reason: str, alert: str | None = None) -> None:
+    def __init__(
+        self, status: int, reason: str, alert: str | None = None, *, short: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.alert = alert
+        #: the last line when the narration has already told ``reason``
+        self.short = short
 
 
 def build_context(
@@ -86,6 +91,28 @@ def build_context(
     return context
 
 
+def hand_added_roots(trust: TrustOptions, context: Context) -> dict[str, str]:
+    """The roots ``--trust`` added by hand: SHA-256 of the DER (hex) → subject.
+
+    A root that is also in the CA file counts as built in. The narration
+    names the root a chain was anchored at when it is one of these.
+    """
+    if trust.insecure or not trust.trust:
+        return {}
+    from cryptography.hazmat.primitives import hashes
+
+    from ..pki.files import load_pem_certificates
+
+    def sha256(certificate: x509.Certificate) -> str:
+        return certificate.fingerprint(hashes.SHA256()).hex()
+
+    added = {sha256(c): c.subject.rfc4514_string() for c in context.roots}
+    built_in = load_pem_certificates(trust.cafile.read_bytes())
+    for certificate in built_in:
+        added.pop(sha256(certificate), None)
+    return added
+
+
 def failure_of(exc: BaseException, console: Console) -> Failed:
     """Why a client end's stream broke, with the exit status that says so.
 
@@ -94,14 +121,22 @@ def failure_of(exc: BaseException, console: Console) -> Failed:
         console: For the language of the explanation.
     """
     cause = exc.__cause__
+    zh = console.lang == "zh"
     if isinstance(cause, CertificateVerifyError):
+        name = cause.alert_name
         return Failed(
             EXIT_CERTIFICATE_REJECTED,
-            f"certificate rejected ({cause.alert_name}): {cause.reason}",
-            cause.alert_name,
+            f"certificate rejected ({name}): {cause.reason}",
+            name,
+            short=f"数字证书被拒绝（{name}）" if zh else f"certificate rejected ({name})",
         )
     if isinstance(cause, ToyTLSError):
-        return Failed(EXIT_CONNECTION_FAILED, explain_error(cause, console.lang), cause.alert_name)
+        name = cause.alert_name
+        if zh:
+            short = "连接失败" if name is None else f"连接失败（{name}）"
+        else:
+            short = "connection failed" if name is None else f"connection failed ({name})"
+        return Failed(EXIT_CONNECTION_FAILED, explain_error(cause, console.lang), name, short=short)
     return Failed(EXIT_CONNECTION_FAILED, f"connection failed: {cause or exc}")
 
 
@@ -247,9 +282,12 @@ async def session(options: ClientOptions, console: Console, context: Context | N
             f"cannot connect to {host_port(host, port)}: {exc.strerror or exc}",
         ) from None
     stream: trio.abc.HalfCloseableStream = tcp
+    told: list[ev.ConnectionFailed] = []  # failures the narration has told
     if context is not None:
 
         def on_event(event: ev.Event) -> None:
+            if isinstance(event, ev.ConnectionFailed):
+                told.append(event)
             console.event(event, side="client")
             show_chain_xray(console, event, context.roots)  # -vv: each certificate seen through
 
@@ -274,7 +312,10 @@ async def session(options: ClientOptions, console: Console, context: Context | N
             # a client stopped by its user has sent all it meant to.
             await close_cleanly(stream)
     except trio.BrokenResourceError as exc:
-        raise failure_of(exc, console) from None
+        failure = failure_of(exc, console)
+        if not told:
+            failure.short = None  # no narration line said why: the last line must
+        raise failure from None
 
 
 def run(options: ClientOptions, console: Console) -> int:
@@ -294,6 +335,8 @@ def run(options: ClientOptions, console: Console) -> int:
 
             make_request(*options.http, options.trust.server_name)
         context = None if options.plaintext else build_context(options.trust)
+        if context is not None:
+            console.hand_roots = hand_added_roots(options.trust, context)
         check_writable(options.keylog)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
@@ -308,7 +351,10 @@ def run(options: ClientOptions, console: Console) -> int:
     try:
         interrupted = trio.run(until_interrupted, session, options, console, context)
     except Failed as failure:
-        console.error(failure.reason)
+        # The narration's verdict or "connection failed" line has told the
+        # reason already; say it once.
+        told = failure.short is not None and console.wants_events and not console.json_mode
+        console.error(failure.short if told and failure.short else failure.reason)
         console.record(
             "result",
             status="failed",

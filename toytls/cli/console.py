@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from ..core import events as ev
+from ..core.constants import AlertDescription, AlertLevel
 from ..story.escape import is_unsafe, printable
 from ..story.eventjson import event_to_dict
 from ..story.hexdump import annotate_record
@@ -108,6 +109,9 @@ class Console:
         self.err = err or sys.stderr
         self.sink = sink
         self._narrators: dict[str, Narrator] = {}
+        #: roots added by hand (``--trust``): SHA-256 (hex) → subject, for
+        #: the client's narration
+        self.hand_roots: dict[str, str] = {}
 
     @classmethod
     def for_output(cls, output: OutputOptions, *, timestamps: bool) -> Console:
@@ -201,7 +205,9 @@ class Console:
         key = f"{role} {prefix}"
         narrator = self._narrators.get(key)
         if narrator is None:
-            narrator = self._narrators[key] = Narrator(lang=self.lang, level=self.level, role=role)
+            narrator = self._narrators[key] = Narrator(
+                lang=self.lang, level=self.level, role=role, hand_roots=self.hand_roots
+            )
         for text in narrator.describe(event):
             self.line(text, style=_style_of(event), prefix=prefix)
         if self.hexdump and isinstance(event, ev.RecordSent | ev.RecordReceived):
@@ -232,6 +238,11 @@ def json_line(obj: dict[str, object]) -> str:
 
 
 def _style_of(event: ev.Event) -> str | None:
+    if isinstance(event, ev.AlertSent | ev.AlertReceived) and (event.level, event.description) == (
+        AlertLevel.WARNING,
+        AlertDescription.CLOSE_NOTIFY,
+    ):
+        return None  # close_notify: an orderly close, nothing went wrong
     if isinstance(event, ev.ConnectionFailed | ev.AlertSent | ev.AlertReceived):
         return "bold red"
     if isinstance(event, ev.VerificationSkipped):

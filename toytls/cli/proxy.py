@@ -88,6 +88,9 @@ async def _handle(
     except Exception as exc:  # one bad connection must not stop the proxy
         error = f"{type(exc).__name__}: {exc}"
         link.report(out.InternalError(connection=link.number, error=error))
+    ending = link.policy.ending(link.number)
+    if ending is not None:
+        link.report(ending)
     link.report(out.ConnectionClosed(connection=link.number))
 
 

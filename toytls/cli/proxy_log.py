@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..attacker import outcomes as out
-from ..attacker.modes import DESCRIPTIONS
+from ..attacker.modes import DESCRIPTIONS, Mode
 from ..attacker.policy import readable_alert, readable_message
 from ..core.constants import ContentType, alert_name
 from ..core.messages import ClientHello
 from ..core.records import RawRecord
 from ..story.narration import alert_meaning, short_hex
 from .console import Console
+from .proxy_log_texts import ACCEPTED, ALERTS_AFTER, CHANGE, ENCRYPTED_ALERT, ENDED, REFUSED
 
 
 @dataclass
@@ -122,19 +123,31 @@ def _http(o: out.HttpSeen, lang: str) -> _Shown:
     return _Shown(lines, "http", fields)
 
 
+def _refusal(mode: Mode | None, alert: int, lang: str) -> str:
+    """Why the client refused, as specific as the mode and alert allow."""
+    specific = REFUSED.get((mode, alert)) if mode is not None else None
+    if specific is not None:
+        return specific[lang == "zh"]
+    return alert_meaning(alert, lang, fatal=True)  # a refusal, never a clean end
+
+
 def _refused(o: out.AttackRefused, lang: str) -> _Shown:
-    meaning = alert_meaning(o.alert, lang, fatal=True)  # a refusal, never a clean end
-    text = f"attack failed: the client refused with alert {alert_name(o.alert)}: {meaning}"
+    why = _refusal(o.mode, o.alert, lang)
+    if lang == "zh":
+        text = f"攻击失败：客户端以警报 {alert_name(o.alert)} 拒绝：{why}"
+    else:
+        text = f"attack failed: the client refused with alert {alert_name(o.alert)}: {why}"
     return _Shown([(text, "bold green")], "attack_failed", {"alert": alert_name(o.alert)})
 
 
 def _succeeded(o: out.AttackSucceeded, lang: str) -> _Shown:
     secret, client, server = o.secret.hex(), o.client_write_key.hex(), o.server_write_key.hex()
+    what = ACCEPTED.get(o.mode, ("the attacker's certificate", "攻击者的证书"))[lang == "zh"]
     lines: Sequence[tuple[str, str | None]]
     if lang == "zh":
         lines = [
             (
-                "攻击成功：客户端接受了伪造的证书，用其中中间人的公钥 M+ 锁住密钥X 发了出来；"
+                f"攻击成功：客户端接受了{what}，用其中中间人的公钥 M+ 锁住密钥X 发了出来；"
                 f"中间人用自己的私钥 M− 解开：X = {secret}",
                 "bold red",
             ),
@@ -147,8 +160,8 @@ def _succeeded(o: out.AttackSucceeded, lang: str) -> _Shown:
     else:
         lines = [
             (
-                "ATTACK SUCCEEDED: the client accepted the forged certificate and sent key X "
-                "locked with the attacker's public key M+ in it; opened with his private key "
+                f"ATTACK SUCCEEDED: the client accepted {what}, and sent key X locked with "
+                "the attacker's public key M+ in it; opened with his private key "
                 f"M−: X = {secret}",
                 "bold red",
             ),
@@ -211,19 +224,26 @@ def failure_reason(o: out.AttackFailed, lang: str) -> str:
     """Why a man-in-the-middle attack failed, in one phrase."""
     if o.alert is None:
         return o.detail
-    meaning = alert_meaning(int(o.alert), lang, fatal=True)
-    return f"the client refused with alert {alert_name(o.alert)}: {meaning}"
+    why = _refusal(o.mode, int(o.alert), lang)
+    if lang == "zh":
+        return f"客户端以警报 {alert_name(o.alert)} 拒绝：{why}"
+    return f"the client refused with alert {alert_name(o.alert)}: {why}"
 
 
 def _failed(o: out.AttackFailed, lang: str) -> _Shown:
     reason = failure_reason(o, lang)
-    note = "" if o.client_key_exchange_seen else " The client never sent key X."
+    if lang == "zh":
+        note = "" if o.client_key_exchange_seen else "客户端始终没有发出密钥X。"
+        line = f"攻击失败：{reason}。{note}"
+    else:
+        note = "" if o.client_key_exchange_seen else " The client never sent key X."
+        line = f"attack failed: {reason}.{note}"
     fields: dict[str, object] = {
         "alert": alert_name(o.alert) if o.alert is not None else None,
         "reason": reason,
         "client_key_exchange_seen": o.client_key_exchange_seen,
     }
-    return _Shown([(f"attack failed: {reason}.{note}", "bold green")], "attack_failed", fields)
+    return _Shown([(line, "bold green")], "attack_failed", fields)
 
 
 def _no_hello(o: out.NoClientHello, lang: str) -> _Shown:
@@ -266,8 +286,41 @@ def _unparseable(o: out.UnparseableRecords, lang: str) -> _Shown:
 
 
 def _encrypted_alert(o: out.EncryptedAlertSeen, lang: str) -> _Shown:
-    text = "the client sent an encrypted alert: it noticed something (or is closing)"
-    return _Shown([(text, "green")], "client_alert_encrypted")
+    zh = lang == "zh"
+    if o.after is None:
+        text, style = ENCRYPTED_ALERT["plain"][zh], None
+    else:
+        text = ENCRYPTED_ALERT["after"][zh].format(change=CHANGE[o.after][zh])
+        style = "green"
+    fields: dict[str, object] = {} if o.after is None else {"after": o.after.value}
+    return _Shown([(text, style)], "client_alert_encrypted", fields)
+
+
+def _alerts(o: out.AlterationEnded, lang: str) -> str:
+    """What the attacker saw after his change: who sent encrypted alerts."""
+    client, server = o.client_alerts_after > 0, o.server_alerts_after > 0
+    key = "both" if client and server else "client" if client else "server" if server else "none"
+    return ALERTS_AFTER[key][lang == "zh"]
+
+
+def _ended(o: out.AlterationEnded, lang: str) -> _Shown:
+    key: str | None = {
+        out.Alteration.FLIP: "flip",
+        out.Alteration.REPLAY: "replay",
+        out.Alteration.TRUNCATE: "truncate",
+    }.get(o.what)
+    if o.what is out.Alteration.TAMPER_CERTIFICATE:
+        key = "tamper_unchecked" if o.key_exchange_after else "tamper_no_key"
+    if key is None:
+        return _Shown([])
+    text = ENDED[key][lang == "zh"].format(seen=_alerts(o, lang))
+    fields: dict[str, object] = {
+        "what": o.what.value,
+        "key_exchange_after": o.key_exchange_after,
+        "client_alerts_after": o.client_alerts_after,
+        "server_alerts_after": o.server_alerts_after,
+    }
+    return _Shown([(text, "bold green")], "alteration_ended", fields)
 
 
 def _hello(o: out.ClientHelloSeen, lang: str) -> _Shown:
@@ -297,6 +350,7 @@ _SHOWERS: dict[type[Any], Callable[[Any, str], _Shown]] = {
     out.DataAltered: _altered,
     out.AttackRefused: _refused,
     out.EncryptedAlertSeen: _encrypted_alert,
+    out.AlterationEnded: _ended,
     out.PlaintextSeen: _seen,
     out.HttpSeen: _http,
     out.NoClientHello: _no_hello,

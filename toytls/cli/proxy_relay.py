@@ -126,9 +126,9 @@ async def _pass_record(
         # The client complained: in a relay mode that means it noticed.
         code = refusal_alert(record)
         if code is not None:
-            link.report(out.AttackRefused(connection=number, alert=code))
+            link.report(out.AttackRefused(connection=number, alert=code, mode=link.mode))
         elif is_encrypted_alert(record):
-            link.report(out.EncryptedAlertSeen(connection=number))
+            link.report(out.EncryptedAlertSeen(connection=number, after=link.policy.altered))
     verdict = link.policy.judge(direction, record)
     if verdict.alteration is not None:
         link.report(

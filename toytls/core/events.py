@@ -78,6 +78,9 @@ class ChainVerified:
     server_name: str
     #: subjects on the validated path, leaf first, root last
     path: tuple[str, ...]
+    #: SHA-256 of the anchoring root's DER, hex: which trusted root vouched
+    #: (the client's command tells a built-in root from one added by hand)
+    root_sha256: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

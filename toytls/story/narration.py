@@ -19,6 +19,7 @@ one-line-per-event narrator of ``toytls demo``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from ..core import events as ev
 from ..core.constants import AlertDescription, AlertLevel, ContentType, alert_name
@@ -142,12 +143,29 @@ class Narrator:
         role: Whose events these are: ``"client"``, ``"server"`` or
             ``"proxy"`` (a man in the middle, playing server to the victim
             and client to the real server).
+        hand_roots: The roots a person added by hand (``--trust``), as
+            SHA-256 of the DER (hex) → subject. A chain anchored at one of
+            them is told as vouched for by that root, not by the built-in
+            store.
+
+    The client's story after step 3 depends on how the chain was accepted:
+    against the built-in store (B+ is the server's), against a root added by
+    hand (B+ is whoever that root vouches for), or not checked at all (B+
+    belongs to whoever sent the certificate). The server tells only what it
+    sent and received.
 
     Raises:
         ValueError: An unknown ``lang``, ``level`` or ``role``.
     """
 
-    def __init__(self, *, lang: str = "en", level: int = 1, role: str = "client") -> None:
+    def __init__(
+        self,
+        *,
+        lang: str = "en",
+        level: int = 1,
+        role: str = "client",
+        hand_roots: Mapping[str, str] | None = None,
+    ) -> None:
         self._lang = _check_lang(lang)
         if level not in LEVELS:
             raise ValueError(f"level must be 0, 1, 2 or 3, not {level!r}")
@@ -160,6 +178,11 @@ class Narrator:
         self._side: str | None = None if role == "proxy" else role
         self._sent_key_exchange = False
         self._chain_length: int | None = None
+        self._hand_roots = dict(hand_roots or {})
+        #: how the chain was accepted: "store", "hand", "unchecked" (None before)
+        self._trust: str | None = None
+        #: the root a chain added by hand is anchored at
+        self._root = ""
 
     def describe(self, event: ev.Event) -> list[str]:
         """The lines that tell ``event`` at this narrator's level (maybe none)."""
@@ -171,7 +194,20 @@ class Narrator:
         me = TEXT[self.role][self._lang]
         peer_role = "client" if self._side == "server" else "server"
         peer = TEXT[peer_role][self._lang]
-        return TEXT[key][self._lang].format(me=me, peer=peer, **values)
+        return TEXT[key][self._lang].format(me=me, peer=peer, root=self._root, **values)
+
+    def _told(self, key: str, **values: object) -> str:
+        """``key`` as this side may say it, knowing how the chain was accepted.
+
+        The client that checked nothing, or that trusts the root only because
+        it was added by hand, says whose key B+ is as far as it knows; the
+        server says what it alone can see.
+        """
+        if self._side == "server":
+            return self._say(f"{key}_server", **values)
+        if self._trust in ("hand", "unchecked"):
+            return self._say(f"{key}_{self._trust}", **values)
+        return self._say(key, **values)
 
     def _lines(self, event: ev.Event) -> list[tuple[int, str]]:
         if isinstance(event, ev.HandshakeMessageSent | ev.HandshakeMessageReceived):
@@ -180,8 +216,14 @@ class Narrator:
             return self._link(event.link)
         if isinstance(event, ev.ChainVerified):
             path = " → ".join(_common_name(s) for s in event.path)
+            hand = event.root_sha256 is not None and event.root_sha256 in self._hand_roots
+            self._trust = "hand" if hand else "store"
+            if hand:
+                self._root = _common_name(event.path[-1])
+                return [(0, self._say("chain_ok_hand", path=path, name=event.server_name))]
             return [(0, self._say("chain_ok", path=path, name=event.server_name))]
         if isinstance(event, ev.VerificationSkipped):
+            self._trust = "unchecked"
             return [(0, self._say("skipped"))]
         if isinstance(event, ev.KeysDerived):
             return self._keys(event)
@@ -216,43 +258,59 @@ class Narrator:
             names = " ← ".join(_der_name(der) for der in message.certificates)
             lines = [(1, self._say(f"certificate_{way}", names=names)), *fields]
             if sent:
-                lines.append((1, self._say("peer_checks")))
+                lines.append((1, self._say("peer_may_check")))
             return lines
         if isinstance(message, ClientKeyExchange):
             self._sent_key_exchange = sent
-            return [(1, self._say(f"cke_{way}")), *fields]
+            key = f"cke_{way}"
+            return [(1, self._told(key) if sent else self._say(key)), *fields]
         if isinstance(message, Finished):
-            return [(1, self._say(f"finished_{way}")), *fields]
+            if sent:
+                return [(1, self._say("finished_sent")), *fields]
+            return [(1, self._told("finished_received")), *fields]
         # Never emitted in practice: an unknown message fails before its event.
         return [(1, f"{INDENT}{way}: {message.msg_type}"), *fields]
 
     def _link(self, link: LinkCheck) -> list[tuple[int, str]]:
+        full_t = "—" if link.digest_t is None else link.digest_t.hex()
+        details = [(2, f"{INDENT}S = {link.digest_s.hex()}"), (2, f"{INDENT}T = {full_t}")]
+        if self._chain_length is not None and link.index >= self._chain_length:
+            # The anchor from the client's own store: trusted for being there.
+            by_hand = link.subject in self._hand_roots.values()
+            kind = self._say("kind_hand_root" if by_hand else "kind_store_root")
+            return [
+                (1, self._say("link", index=link.index, kind=kind, subject=link.subject)),
+                (1, self._say("anchor_hand" if by_hand else "anchor_store")),
+                *details,
+            ]
         if link.index == 0:
             kind = self._say("kind_leaf")
-        elif self._chain_length is not None and link.index >= self._chain_length:
-            kind = self._say("kind_store_root")
         elif link.subject == link.issuer:
             kind = self._say("kind_root")
         else:
             kind = self._say("kind_intermediate")
-        t_text = "—" if link.digest_t is None else short_hex(link.digest_t)
+        ca = _common_name(link.issuer)
         if not link.issuer_found:
+            digest_t = self._say("digest_t_no_key", ca=ca)
             verdict = "issuer_unknown"
-        elif link.digest_t is None:
-            verdict = "t_unrecoverable"
-        elif link.digest_t != link.digest_s:
-            verdict = "t_not_s"
         else:
-            verdict = "t_equals_s" if link.signature_valid else "t_but_invalid"
-        full_t = "—" if link.digest_t is None else link.digest_t.hex()
+            t_text = "—" if link.digest_t is None else short_hex(link.digest_t)
+            digest_t = self._say("digest_t", t=t_text, ca=ca)
+            if link.digest_t is None:
+                verdict = "t_unrecoverable"
+            elif link.digest_t != link.digest_s:
+                verdict = "t_not_s"
+            elif not link.signature_valid:
+                verdict = "t_but_invalid"
+            else:
+                verdict = "t_equals_s_self" if link.subject == link.issuer else "t_equals_s"
         return [
             (1, self._say("link", index=link.index, kind=kind, subject=link.subject)),
             (1, self._say("issued_by", issuer=link.issuer)),
             (1, self._say("digest_s", s=short_hex(link.digest_s))),
-            (1, self._say("digest_t", t=t_text, ca=_common_name(link.issuer))),
+            (1, digest_t),
             (1, self._say(verdict)),
-            (2, f"{INDENT}S = {link.digest_s.hex()}"),
-            (2, f"{INDENT}T = {full_t}"),
+            *details,
         ]
 
     def _keys(self, event: ev.KeysDerived) -> list[tuple[int, str]]:
@@ -267,12 +325,12 @@ class Narrator:
                 value: bytes = getattr(schedule, f"{side}_{name}")
                 values.append((2, f"{INDENT}{side}_{name} = {short_hex(value)}"))
         if self._sent_key_exchange:
-            return [(1, self._say("keys_client")), *values, (1, self._say("peer_unlocks"))]
+            return [(1, self._say("keys_client")), *values, (1, self._told("peer_unlocks"))]
         return [(1, self._say("keys_server")), *values]
 
     def _complete(self, session: ev.SessionInfo) -> list[tuple[int, str]]:
         lines = [
-            (0, self._say("complete", fp=session.session_key_fingerprint)),
+            (0, self._told("complete", fp=session.session_key_fingerprint)),
             (
                 2,
                 f"{INDENT}{session.protocol}, {session.cipher}, "
@@ -296,6 +354,10 @@ class Narrator:
             ),
         )
         is_close = (event.level, event.description) == (AlertLevel.WARNING, 0)
+        if sent and not is_close:
+            # This side is failing: the "connection failed" line that follows
+            # says why, once; the alert itself is a detail.
+            return [(2, self._say("alert_sent_bare", alert=alert_name(event.description)))]
         if not is_close:
             return [(0, text)]
         # A close_notify is told as a close; the alert itself is a detail.

@@ -44,11 +44,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "the first certificate carries the public key B+, not to be used before it is checked",
         "[2/6] {me}收到{peer}的数字证书链（{names}）；第一张数字证书里装着公钥B+，验证之前不能用",
     ),
-    "peer_checks": (
-        "[3/6] now the {peer} checks that chain: digest T, recovered from each digital "
-        "signature with the issuer's public key A+, must equal digest S of the content",
-        "[3/6] 接下来由{peer}验证证书链：用签发者的公钥A+ 从数字签名中还原出的摘要T，"
-        "必须等于证书内容的摘要S",
+    "peer_may_check": (
+        "[3/6] a {peer} that verifies checks this chain: digest T, recovered from each digital "
+        "signature with the issuer's public key A+, must equal digest S of the content "
+        "(the {me} cannot see whether its {peer} does)",
+        "[3/6] 会做验证的{peer}会检查这条证书链：用签发者的公钥A+ 从数字签名中还原出的摘要T，"
+        "必须等于证书内容的摘要S（{peer}到底有没有检查，{me}看不到）",
     ),
     "link": (
         "[3/6] the {me} checks certificate {index} ({kind}): {subject}",
@@ -61,6 +62,21 @@ TEXT: dict[str, tuple[str, str]] = {
         "a root certificate from the {me}'s own trust store: its A+ was built in",
         "{me}自带的根证书：它的公钥A+ 是预先装好的",
     ),
+    "kind_hand_root": (
+        "a root certificate added to the {me}'s trust store by hand (--trust)",
+        "用 --trust 手动加进{me}信任库的根证书",
+    ),
+    "anchor_store": (
+        INDENT + "→ trusted because it is in the {me}'s trust store, not because of its "
+        "self-signature: the chain ends here",
+        INDENT + "→ 它受信任，是因为它就在{me}的信任库里，而不是因为它的自签名：证书链到此为止",
+    ),
+    "anchor_hand": (
+        INDENT + "→ trusted only because someone added it by hand (--trust), "
+        "not because of its self-signature: the chain ends here",
+        INDENT + "→ 它受信任，只是因为有人用 --trust 手动把它加了进来，而不是因为它的自签名："
+        "证书链到此为止",
+    ),
     "issued_by": (INDENT + "issued by {issuer}", INDENT + "签发者：{issuer}"),
     "digest_s": (
         INDENT + "S = {s}  (SHA-256 of the certificate's signed content, computed here)",
@@ -69,6 +85,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "digest_t": (
         INDENT + "T = {t}  (recovered from the digital signature with {ca}'s public key A+)",
         INDENT + "摘要T = {t}（用 {ca} 的公钥A+ 解开数字签名得到）",
+    ),
+    "digest_t_no_key": (
+        INDENT + "T = —  (cannot be recovered: the {me} holds no public key A+ of {ca})",
+        INDENT + "摘要T = —（无法还原：{me}手里没有 {ca} 的公钥A+）",
+    ),
+    "t_equals_s_self": (
+        INDENT + "→ T = S: it signed itself; that shows only that it is intact, not who it "
+        "belongs to (a root is trusted only if it is in the trust store)",
+        INDENT + "→ T = S：这是它给自己签的名，只能说明它没被改过，说明不了它属于谁"
+        "（根证书只有在信任库里才受信任）",
     ),
     "t_equals_s": (
         INDENT + "→ T = S: the signature matches, nothing changed since the CA signed it",
@@ -96,20 +122,41 @@ TEXT: dict[str, tuple[str, str]] = {
         "is for {name!r}, so B+ really is the {peer}'s key",
         "[3/6] 结论：通过；信任链成立（{path}），证书上的域名正是 {name!r}，公钥B+ 确实属于{peer}",
     ),
+    "chain_ok_hand": (
+        "[3/6] verdict: ACCEPTED; the chain holds ({path}) up to {root}, a root added to the "
+        "trust store by hand (--trust), not a built-in one; the certificate is for {name!r}, "
+        "so B+ belongs to whoever {root} vouches for under that name",
+        "[3/6] 结论：通过；信任链成立（{path}），一直通到 {root}：这是用 --trust 手动加入信任库的"
+        "根证书，不是预先装好的；证书上的域名是 {name!r}，所以公钥B+ 属于 {root} 以这个域名"
+        "担保的那一方",
+    ),
     "chain_rejected": (
         "[3/6] verdict: REJECTED with alert {alert}: {reason}; key X is never made, "
         "nothing is sent to the key in that certificate",
         "[3/6] 结论：拒绝（警报 {alert}）：{reason}；密钥X 不会生成，也不会发给证书里的公钥",
     ),
     "skipped": (
-        "[3/6] WARNING: the certificate is NOT checked (no-verification mode): "
-        "B+ could be anyone's, a man in the middle's too",
-        "[3/6] 警告：没有验证数字证书（不验证模式）：公钥B+ 可能是任何人的，也可能是中间人的",
+        "[3/6] WARNING: the certificate is NOT checked (--insecure): B+ belongs to whoever "
+        "sent this certificate, the server or a man in the middle",
+        "[3/6] 警告：没有验证数字证书（--insecure）：公钥B+ 属于发来这张证书的一方，"
+        "可能是服务器，也可能是中间人",
     ),
     "cke_sent": (
         "[4/6] the {me} makes a fresh session key X (32 random bytes), locks it with "
         "the public key B+ and sends it: ClientKeyExchange",
         "[4/6] {me}在本地生成会话密钥X（32 个随机字节），用公钥B+ 加密后发出：ClientKeyExchange",
+    ),
+    "cke_sent_unchecked": (
+        "[4/6] the {me} makes a fresh session key X (32 random bytes), locks it with the "
+        "public key B+ of whoever sent this certificate and sends it: ClientKeyExchange",
+        "[4/6] {me}在本地生成会话密钥X（32 个随机字节），用发来这张证书的一方的公钥B+ 加密后"
+        "发出：ClientKeyExchange",
+    ),
+    "cke_sent_hand": (
+        "[4/6] the {me} makes a fresh session key X (32 random bytes), locks it with the "
+        "public key B+ that {root} vouches for and sends it: ClientKeyExchange",
+        "[4/6] {me}在本地生成会话密钥X（32 个随机字节），用 {root} 担保的公钥B+ 加密后"
+        "发出：ClientKeyExchange",
     ),
     "cke_received": (
         "[4/6] the {me} receives ClientKeyExchange: key X, locked with its public key B+",
@@ -123,10 +170,22 @@ TEXT: dict[str, tuple[str, str]] = {
         "[5/6] only the {peer} can unlock X: that takes its private key B−, which never leaves it",
         "[5/6] 只有{peer}能解开密钥X：这需要它的私钥B−，而私钥B− 从不离开{peer}",
     ),
+    "peer_unlocks_unchecked": (
+        "[5/6] only the holder of the private key that matches this B+ can unlock X: "
+        "whoever sent this certificate, the server or a man in the middle",
+        "[5/6] 只有持有与这个公钥B+ 配对的私钥的一方才能解开密钥X：也就是发来这张证书的一方，"
+        "可能是服务器，也可能是中间人",
+    ),
+    "peer_unlocks_hand": (
+        "[5/6] only the holder of the private key that matches this B+ can unlock X: "
+        "whoever {root} (added by hand) issued the certificate to",
+        "[5/6] 只有持有与这个公钥B+ 配对的私钥的一方才能解开密钥X：也就是 {root}"
+        "（手动加入的根证书）为之签发证书的那一方",
+    ),
     "keys_server": (
-        "[5/6] the {me} unlocks key X with its private key B− and derives the same "
+        "[5/6] the {me} unlocks key X with its private key B− and derives its "
         "AES-128-GCM keys from it",
-        "[5/6] {me}用私钥B− 解密，拿到密钥X，并派生出同样的 AES-128-GCM 密钥",
+        "[5/6] {me}用私钥B− 解密，拿到密钥X，并由它派生出 AES-128-GCM 密钥",
     ),
     "finished_sent": (
         "[6/6] the {me} sends {{Finished}}, its first message encrypted with keys from X: "
@@ -138,6 +197,45 @@ TEXT: dict[str, tuple[str, str]] = {
         "hold the same key X and saw the same handshake",
         "[6/6] {me}验证{peer}的 {{Finished}}：解密成功、校验码一致，"
         "双方持有同一个密钥X，看到的握手过程也一样",
+    ),
+    "finished_received_server": (
+        "[6/6] the {me} checks the {{Finished}} it received: it decrypts and matches, so "
+        "whoever is at the other end of this connection holds the same key X and saw the same "
+        "handshake (the {me} cannot tell whether that is the {peer} itself)",
+        "[6/6] {me}验证收到的 {{Finished}}：解密成功、校验码一致，说明这条连接另一端的一方"
+        "持有同一个密钥X，看到的握手过程也一样（{me}分辨不出那是不是{peer}本人）",
+    ),
+    "finished_received_unchecked": (
+        "[6/6] the {me} checks the {{Finished}} it received: it decrypts and matches, so "
+        "whoever sent this certificate holds the same key X and saw the same handshake",
+        "[6/6] {me}验证收到的 {{Finished}}：解密成功、校验码一致，说明发来这张证书的一方"
+        "持有同一个密钥X，看到的握手过程也一样",
+    ),
+    "finished_received_hand": (
+        "[6/6] the {me} checks the {{Finished}} it received: it decrypts and matches, so "
+        "the holder of the key {root} vouched for holds the same key X and saw the same "
+        "handshake",
+        "[6/6] {me}验证收到的 {{Finished}}：解密成功、校验码一致，说明 {root} 所担保的公钥的"
+        "持有者持有同一个密钥X，看到的握手过程也一样",
+    ),
+    "complete_server": (
+        "[6/6] handshake complete: the {me} and whoever is at the other end of this "
+        "connection hold key X (fingerprint {fp}); from now on everything is encrypted "
+        "with keys from it",
+        "[6/6] 握手完成：{me}和这条连接另一端的一方持有密钥X（指纹 {fp}），"
+        "此后的通信都用它派生的密钥加密",
+    ),
+    "complete_unchecked": (
+        "[6/6] handshake complete: the {me} and whoever sent this certificate hold key X "
+        "(fingerprint {fp}); from now on everything is encrypted with keys from it",
+        "[6/6] 握手完成：{me}和发来这张证书的一方持有密钥X（指纹 {fp}），"
+        "此后的通信都用它派生的密钥加密",
+    ),
+    "complete_hand": (
+        "[6/6] handshake complete: the {me} and the holder of the key {root} vouched for "
+        "hold key X (fingerprint {fp}); from now on everything is encrypted with keys from it",
+        "[6/6] 握手完成：{me}和 {root} 所担保的公钥的持有者持有密钥X（指纹 {fp}），"
+        "此后的通信都用它派生的密钥加密",
     ),
     "complete": (
         "[6/6] handshake complete: both sides hold the same key X (fingerprint {fp}); "
@@ -165,6 +263,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "alert_sent": (
         "      alert sent: {alert} ({level}): {meaning}",
         "      发出警报：{alert}（{level}）：{meaning}",
+    ),
+    "alert_sent_bare": (
+        "      alert sent: {alert} (fatal)",
+        "      发出警报：{alert}（致命）",
     ),
     "alert_received": (
         "      alert received: {alert} ({level}): {meaning}",
@@ -205,8 +307,10 @@ ALERT_MEANINGS: dict[int, tuple[str, str]] = {
     ),
     AlertDescription.BAD_RECORD_MAC: (
         "an encrypted record did not decrypt: it was changed or replayed on the way, "
-        "or the two sides do not hold the same key X",
-        "加密记录解密失败：它在路上被篡改或重放，或者双方手里不是同一个密钥X",
+        "or the two sides derived different keys (another key X, or a handshake that "
+        "differs between them)",
+        "加密记录解密失败：它在路上被篡改或重放，或者双方派生出的密钥不同"
+        "（密钥X 不同，或者双方看到的握手过程不一样）",
     ),
     AlertDescription.RECORD_OVERFLOW: (
         "a record header announced more bytes than a record may carry",

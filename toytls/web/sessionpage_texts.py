@@ -23,23 +23,27 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "chain_heading": "1. The certificate chain the server sent",
         "chain": (
             "Certificate 0 holds the server's public key B+. Each one is signed by the "
-            "next; the last is signed by a root whose key A+ your client already trusts. "
-            "Your client checked every signature (digest T must equal S) before it sent "
-            "anything secret."
+            "next; the last is signed by a root whose key A+ a verifying client already "
+            "holds. A client that verifies checks every signature (digest T must equal S) "
+            "before it sends anything secret; the server cannot see whether yours did, nor "
+            "whether this is the chain your client received."
         ),
         "col_subject": "subject",
         "col_issuer": "issued by",
         "col_until": "valid until",
         "key_heading": "2. Key X",
         "key": (
-            "Your client chose a random key X, encrypted it with B+ and sent it; only the "
-            "holder of B− could read it. Both sides derived their AES keys from it. Its "
-            "fingerprint (never the key itself):"
+            "The server received key X encrypted with its public key B+ and unlocked it with "
+            "its private key B−; the AES keys of this connection come from it. Whoever sent "
+            "it chose X: your client, or a man in the middle who opened it with a key of his "
+            "own and passed it on. Its fingerprint (never the key itself):"
         ),
         "compare": (
-            "Compare it with the fingerprint your own client shows. They must be equal: if "
-            "they differ, your client and this server each share a key X with someone "
-            "else — a man in the middle who decrypts and re-encrypts everything."
+            "Compare it with the fingerprint your own client shows. If they differ, your "
+            "client and this server each share a key X with someone else — a man in the "
+            "middle who decrypts and re-encrypts everything. If they are equal, that alone "
+            "proves nothing: an attacker who opened X can pass the same X on (偷梁换柱); "
+            "only a client that checked the certificate chain rules him out."
         ),
         "protected_heading": "3. Protected so far",
         "protected_counts": (
@@ -82,20 +86,24 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "chain_heading": "1. 服务器发来的证书链",
         "chain": (
             "第 0 张证书里装着服务器的公钥 B+。每一张都由下一张证书的主人签名；最后一张由"
-            "一个根证书签名，它的公钥 A+ 早已存在你的客户端里。在发出任何秘密之前，你的客"
-            "户端逐一检查了这些数字签名（摘要 T 必须等于摘要 S）。"
+            "一个根证书签名，做验证的客户端早已存有它的公钥 A+。做验证的客户端在发出任何秘密"
+            "之前，会逐一检查这些数字签名（摘要 T 必须等于摘要 S）；服务器看不到你的客户端"
+            "有没有这样做，也看不到你的客户端收到的是不是这条证书链。"
         ),
         "col_subject": "主体",
         "col_issuer": "签发者",
         "col_until": "有效期至",
         "key_heading": "2. 密钥X",
         "key": (
-            "你的客户端随机生成了密钥X，用 B+ 加密后发了出来；只有持有 B− 的一方才能解开。"
-            "双方再从 X 推导出各自的 AES 密钥。下面是它的指纹（不是密钥本身）："
+            "服务器收到了用它的公钥 B+ 加密的密钥X，并用私钥 B− 解开；这条连接的 AES 密钥"
+            "都由它推导而来。密钥X 是发送方选的：可能是你的客户端，也可能是中间人——他用自己"
+            "的密钥解开了 X，再转交过来。下面是它的指纹（不是密钥本身）："
         ),
         "compare": (
-            "把它和你自己的客户端显示的指纹对一对，两者必须相同。如果不同，说明你的客户端"
-            "和这个服务器各自与别人共享了一个密钥X：中间有人在解密、再加密所有内容。"
+            "把它和你自己的客户端显示的指纹对一对。如果不同，说明你的客户端和这个服务器各自"
+            "与别人共享了一个密钥X：中间有人在解密、再加密所有内容。即使相同，也证明不了什么："
+            "解开了 X 的攻击者可以把同一个 X 转交下去（偷梁换柱）；只有检查过证书链的客户端"
+            "才能排除他。"
         ),
         "protected_heading": "3. 到目前为止加密过的记录",
         "protected_counts": (
