@@ -159,14 +159,14 @@ async def _one_message(stream: trio.abc.HalfCloseableStream, text: str, console:
     total = 0
     while chunk := await stream.receive_some():
         total += len(chunk)
-        room = REPLY_LIMIT - len(kept)
-        if room > 0:
-            kept += chunk[:room]
-            if len(chunk) > room:
-                console.line(
-                    command_text("reply_limit", console.lang, limit=REPLY_LIMIT), style="yellow"
-                )
-                console.record("reply_limit", limit=REPLY_LIMIT)
+        if total - len(chunk) <= REPLY_LIMIT < total:
+            # Said once, by the first chunk that does not fit — also when the
+            # chunk before it filled the limit exactly.
+            console.line(
+                command_text("reply_limit", console.lang, limit=REPLY_LIMIT), style="yellow"
+            )
+            console.record("reply_limit", limit=REPLY_LIMIT)
+        kept += chunk[: REPLY_LIMIT - len(kept)]
     console.line(f"reply: {kept.decode('utf-8', 'surrogateescape')}", style="bold")
     if total > len(kept):
         console.line(
