@@ -14,15 +14,32 @@ imported here, so ``toytls --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    _Options = TypeVar("_Options", bound=DataclassInstance)
 
 #: The apps ``toytls server`` can run; "forward" is chosen by ``--forward``.
 SERVER_APPS = ("echo", "chat", "http", "forward")
 
 #: The environment variable that turns the key log on, like SSLKEYLOGFILE.
 KEYLOG_ENV = "TOYTLS_KEYLOGFILE"
+
+
+def copied(cls: type[_Options], args: argparse.Namespace, **converted: Any) -> _Options:
+    """``cls`` with each field copied from the flag of the same name, but those in ``converted``.
+
+    Raises:
+        AttributeError: A field has no flag of its name and was not given.
+    """
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in converted]
+    return cls(**{name: getattr(args, name) for name in names}, **converted)
 
 
 def keylog_of(args: argparse.Namespace) -> Path | None:
@@ -57,14 +74,7 @@ class OutputOptions:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> OutputOptions:
         """The output flags of a parsed command line."""
-        return cls(
-            verbose=args.verbose,
-            quiet=args.quiet,
-            lang=args.lang,
-            hexdump=args.hexdump,
-            json=args.json,
-            no_color=args.no_color,
-        )
+        return copied(cls, args)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -83,12 +93,7 @@ class TrustOptions:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> TrustOptions:
         """The trust flags of a parsed command line."""
-        return cls(
-            server_name=args.server_name,
-            cafile=args.cafile,
-            trust=tuple(args.trust),
-            insecure=args.insecure,
-        )
+        return copied(cls, args, trust=tuple(args.trust))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -116,16 +121,11 @@ class ServerOptions:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServerOptions:
         """``--forward`` chooses the "forward" app; without ``--app``, echo."""
-        return cls(
-            accept=args.accept,
-            cert_chain=args.cert_chain,
-            key=args.key,
+        return copied(
+            cls,
+            args,
             app="forward" if args.forward else (args.app or "echo"),
-            forward=args.forward,
-            plaintext=args.plaintext,
-            handshake_timeout=args.handshake_timeout,
             keylog=keylog_of(args),
-            workers=args.workers,
             output=OutputOptions.from_args(args),
         )
 
@@ -150,12 +150,11 @@ class ClientOptions:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ClientOptions:
         """The client's flags of a parsed command line."""
-        return cls(
-            connect=args.connect,
+        return copied(
+            cls,
+            args,
             trust=TrustOptions.from_args(args),
-            message=args.message,
             http=(args.http[0], args.http[1]) if args.http is not None else None,
-            plaintext=args.plaintext,
             keylog=keylog_of(args),
             output=OutputOptions.from_args(args),
         )
@@ -175,11 +174,8 @@ class TunnelOptions:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> TunnelOptions:
         """The tunnel's flags of a parsed command line."""
-        return cls(
-            accept=args.accept,
-            connect=args.connect,
-            trust=TrustOptions.from_args(args),
-            output=OutputOptions.from_args(args),
+        return copied(
+            cls, args, trust=TrustOptions.from_args(args), output=OutputOptions.from_args(args)
         )
 
 
@@ -204,15 +200,7 @@ class ProxyOptions:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ProxyOptions:
         """The proxy's flags of a parsed command line."""
-        return cls(
-            mode=args.mode,
-            listen=args.listen,
-            upstream=args.upstream,
-            certs=args.certs,
-            rewrite=tuple(args.rewrite),
-            pcap=args.pcap,
-            output=OutputOptions.from_args(args),
-        )
+        return copied(cls, args, rewrite=tuple(args.rewrite), output=OutputOptions.from_args(args))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -229,13 +217,7 @@ class InspectOptions:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> InspectOptions:
         """The inspect flags of a parsed command line."""
-        return cls(
-            certificate=args.certificate,
-            issuer=args.issuer,
-            lang=args.lang,
-            json=args.json,
-            no_color=args.no_color,
-        )
+        return copied(cls, args)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -256,15 +238,7 @@ class DecodeOptions:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DecodeOptions:
         """The decode flags of a parsed command line."""
-        return cls(
-            capture=args.capture,
-            keylog=args.keylog,
-            key=args.key,
-            port=args.port,
-            lang=args.lang,
-            json=args.json,
-            no_color=args.no_color,
-        )
+        return copied(cls, args)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -306,15 +280,7 @@ class DemoOptions:
         Raises:
             ValueError: ``--only`` is not a list of scenario numbers 1 to 13.
         """
-        return cls(
-            certs=args.certs,
-            lang=args.lang,
-            only=parse_only(args.only),
-            step=args.step,
-            json=args.json,
-            no_color=args.no_color,
-            html=args.html,
-        )
+        return copied(cls, args, only=parse_only(args.only))
 
 
 #: The demo's scenarios are numbered 1 to this.
