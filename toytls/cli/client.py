@@ -30,7 +30,8 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
-    host_port,
+    Unreachable,
+    open_onwards,
     stdin_lines,
     stop_status,
     until_interrupted,
@@ -275,12 +276,9 @@ async def session(options: ClientOptions, console: Console, context: Context | N
     host, port = parse_address(options.connect, what="--connect")
     server_name = options.trust.server_name
     try:
-        tcp = await trio.open_tcp_stream(host, port)
-    except OSError as exc:
-        raise Failed(
-            EXIT_CONNECTION_FAILED,
-            f"cannot connect to {host_port(host, port)}: {exc.strerror or exc}",
-        ) from None
+        tcp = await open_onwards(host, port, console.lang, toytls_server=True)
+    except Unreachable as exc:
+        raise Failed(EXIT_CONNECTION_FAILED, str(exc)) from None
     stream: trio.abc.HalfCloseableStream = tcp
     told: list[ev.ConnectionFailed] = []  # failures the narration has told
     if context is not None:

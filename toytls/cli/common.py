@@ -87,13 +87,53 @@ class Unreachable(Exception):
     """A TCP connection onwards could not be opened; the message says why."""
 
 
-async def open_onwards(host: str, port: int) -> trio.SocketStream:
+def _refused(exc: BaseException) -> bool:
+    """Whether ``exc`` (or every attempt trio gathered in its cause) was refused."""
+    import errno
+
+    cause = exc.__cause__
+    if isinstance(cause, BaseExceptionGroup):
+        return all(_refused(one) for one in cause.exceptions)
+    return isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED
+
+
+def why_unreachable(
+    host: str, port: int, exc: BaseException, lang: str = "en", *, toytls_server: bool = False
+) -> str:
+    """Why a TCP connection to HOST:PORT failed, in ``lang``, for a newcomer.
+
+    A refusal says so plainly (not trio's "all attempts to connect … failed")
+    and, with ``toytls_server``, asks whether ``toytls server`` runs there.
+    """
+    import trio
+
+    address = host_port(host, port)
+    zh = lang == "zh"
+    head = "cannot connect to" if toytls_server else "cannot reach"
+    if isinstance(exc, trio.TooSlowError):
+        return f"无法连接到 {address}：超时无应答" if zh else f"{head} {address}: no answer in time"
+    if _refused(exc):
+        if zh:
+            ask = f" —— `toytls server` 是否在 {address} 上运行？" if toytls_server else ""
+            return f"无法连接到 {address}：连接被拒绝{ask}"
+        ask = f" — is `toytls server` running on {address}?" if toytls_server else ""
+        return f"{head} {address}: connection refused{ask}"
+    why: object = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+    cause = exc.__cause__
+    if isinstance(cause, BaseExceptionGroup) and isinstance(cause.exceptions[0], OSError):
+        why = cause.exceptions[0].strerror or why
+    return f"无法连接到 {address}：{why}" if zh else f"{head} {address}: {why}"
+
+
+async def open_onwards(
+    host: str, port: int, lang: str = "en", *, toytls_server: bool = False
+) -> trio.SocketStream:
     """Open a TCP connection onwards (tunnel, server --forward), bounded in time.
 
     Raises:
         Unreachable: Refused, no route, or no answer within
-            :data:`CONNECT_TIMEOUT`; the message reads "cannot reach
-            HOST:PORT: why".
+            :data:`CONNECT_TIMEOUT`; the message (:func:`why_unreachable`)
+            reads "cannot reach HOST:PORT: why" (or "cannot connect to" a toytls server).
     """
     import trio
 
@@ -101,8 +141,8 @@ async def open_onwards(host: str, port: int) -> trio.SocketStream:
         with trio.fail_after(CONNECT_TIMEOUT):
             return await trio.open_tcp_stream(host, port)
     except (OSError, trio.TooSlowError) as exc:
-        why = "no answer in time" if isinstance(exc, trio.TooSlowError) else exc.strerror or exc
-        raise Unreachable(f"cannot reach {host}:{port}: {why}") from None
+        text = why_unreachable(host, port, exc, lang, toytls_server=toytls_server)
+        raise Unreachable(text) from None
 
 
 async def splice_then_abort(

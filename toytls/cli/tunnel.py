@@ -60,7 +60,7 @@ async def _open_toytls(
     host, port = parse_address(options.connect, what="--connect")
     prefix = f"#{number} "
     try:
-        tcp = await open_onwards(host, port)
+        tcp = await open_onwards(host, port, console.lang, toytls_server=True)
     except Unreachable as exc:
         raise _Refused(str(exc), kind="unreachable") from None
 

@@ -1,0 +1,44 @@
+"""Friction a newcomer hit (issue 13 item 7): each message says what to do next.
+
+Every test runs ``toytls`` as a real process with a bounded wait.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from processes import run_client, start_server
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "cannot connect to {a}: connection refused — is `toytls server` running on {a}?"),
+        ("zh", "无法连接到 {a}：连接被拒绝 —— `toytls server` 是否在 {a} 上运行？"),
+    ],
+)
+def test_client_to_a_closed_port_asks_whether_the_server_runs(
+    pki_dir: Path, lang: str, expected: str
+) -> None:
+    address = f"127.0.0.1:{_closed_port()}"
+    result = run_client(pki_dir, address, "--lang", lang, timeout=30)
+    assert result.returncode == 4
+    assert expected.format(a=address) in result.stderr
+    assert "all attempts" not in result.stderr
+
+
+def test_client_to_a_running_server_says_nothing_of_refusal(pki_dir: Path) -> None:
+    """Control: the same client against a live server connects, no refusal line."""
+    with start_server(pki_dir) as server:
+        result = run_client(pki_dir, server.address, "--message", "hi", timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "connection refused" not in result.stderr + result.stdout
