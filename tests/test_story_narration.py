@@ -296,7 +296,7 @@ def test_a_proxy_finds_out_which_side_it_plays(pki: PKI) -> None:
     pair = run(pki, client=client_config(pki, verify=False), server=swapped_server(pki))
     lines = narrate(pair.server_events, role="proxy")
     assert lines[0].startswith("[1/6] the proxy is asked")
-    assert any("the proxy unlocks key X with its private key B−" in line for line in lines)
+    assert any("the proxy unlocks key X with its private key M−" in line for line in lines)
     client = narrate(pair.client_events)
     assert any("[3/6] WARNING: the certificate is NOT checked" in line for line in client)
     assert pair.client.handshake_complete

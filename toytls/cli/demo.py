@@ -126,3 +126,6 @@ def _table(
                 console.line(part)
     console.line("")
     console.line(LINES[lang]["all_ok" if ok else "some_bad"])
+    console.line("")
+    for part in textwrap.wrap(LINES[lang]["real_tls"], width):
+        console.line(part)

@@ -3,7 +3,8 @@
 Kept apart from the scenario code so that the two languages stay side by
 side and the code reads as the steps it runs. The Chinese uses the
 article's terms (公钥B+, 私钥B−, 密钥X, 摘要T/S, 数字证书, 数字签名, 根证书);
-the sentences are our own.
+the attacker's own pair is M+/M− ("swap_setup" maps it to the article's
+letters); the sentences are our own.
 """
 
 from __future__ import annotations
@@ -74,9 +75,11 @@ LINES: dict[str, dict[str, str]] = {
         "asym_read": "anyone with B+ opens it: {text!r}",
         "speed": "On this machine, one {size}-byte message: RSA {rsa:.0f} µs, AES-GCM {aes:.1f} µs",
         "speed_ratio": "RSA is {ratio:.0f}× slower: so RSA only carries key X, once, and AES does the rest",
-        "swap_setup": "The attacker swaps the server's public key for his own B+ (偷梁换柱) …",
+        "swap_setup": "The attacker swaps the server's public key B+ for his own M+ (偷梁换柱) … "
+        "(the article names his pair B+/B− and the server's A+/A−; here B+/B− is always the "
+        "real server's and M+/M− the man in the middle's)",
         "no_check": "… and the client does not check certificates.",
-        "stolen_key": "the attacker decrypted key X with his B−: {key}",
+        "stolen_key": "the attacker decrypted key X with his private key M−: {key}",
         "stolen_text": "the attacker reads: {text!r}",
         "unnoticed": "the client got its reply and noticed nothing",
         "check": "… and the client checks the certificate's signature.",
@@ -112,6 +115,11 @@ LINES: dict[str, dict[str, str]] = {
         "table": "scenario / predicted / happened",
         "all_ok": "Every scenario behaved as the article predicts.",
         "some_bad": "Some scenarios did not behave as predicted.",
+        "real_tls": "Real TLS today: TLS 1.3 removed RSA key transport. Key X now comes from "
+        "fresh (EC)DHE key shares, and the server's private key only signs the handshake "
+        "(CertificateVerify), so a stolen private key does not open old recordings (forward "
+        "secrecy; scenario 14 shows toytls/1 without it). Getting digest T back out of a "
+        "signature works only for RSA PKCS#1 v1.5: an ECDSA signature is verified, not opened.",
         "pause": "(Enter for the next scenario)",
     },
     "zh": {
@@ -127,9 +135,11 @@ LINES: dict[str, dict[str, str]] = {
         "asym_read": "任何拿到 B+ 的人都能解开：{text!r}",
         "speed": "在这台机器上，一条 {size} 字节的消息：RSA {rsa:.0f} 微秒，AES-GCM {aes:.1f} 微秒",
         "speed_ratio": "RSA 慢了 {ratio:.0f} 倍：所以 RSA 只用一次，用来送密钥X，其余交给 AES",
-        "swap_setup": "中间人把服务器的公钥换成自己的公钥B+（偷梁换柱）……",
+        "swap_setup": "中间人把服务器的公钥B+ 换成自己的公钥M+（偷梁换柱）……"
+        "（文章里中间人的一对叫 B+/B−，服务器的叫 A+/A−；这里 B+/B− 始终是真服务器的，"
+        "M+/M− 是中间人的）",
         "no_check": "……而客户端不检查证书。",
-        "stolen_key": "中间人用自己的私钥B− 解出了密钥X：{key}",
+        "stolen_key": "中间人用自己的私钥M− 解出了密钥X：{key}",
         "stolen_text": "中间人读到：{text!r}",
         "unnoticed": "客户端照常收到回复，什么也没发现",
         "check": "……这次客户端检查证书的数字签名。",
@@ -164,6 +174,10 @@ LINES: dict[str, dict[str, str]] = {
         "table": "场景 / 预期 / 实际",
         "all_ok": "每个场景都和文章预言的一样。",
         "some_bad": "有的场景和预期不一样。",
+        "real_tls": "今天真正的 TLS：TLS 1.3 取消了 RSA 密钥传输。密钥X 由每次新生成的 (EC)DHE "
+        "密钥交换算出，服务器的私钥只给握手签名（CertificateVerify），所以私钥被偷也解不开"
+        "旧录音（前向安全；场景 14 演示了没有它的 toytls/1）。“从数字签名解出摘要T”只适用于 "
+        "RSA PKCS#1 v1.5：ECDSA 签名只能验证，解不出摘要。",
         "pause": "（按回车进入下一个场景）",
     },
 }

@@ -81,12 +81,12 @@ NOTES: dict[str, tuple[str, str]] = {
         "攻击：用伪造的证书链应答（{mode}）",
     ),
     "swapped": (
-        "ATTACK: the real certificate, his own B+ inside",
-        "攻击：真证书，里面换成他自己的 B+",
+        "ATTACK: the real certificate, his own M+ inside",
+        "攻击：真证书，里面换成他自己的公钥M+",
     ),
     "stole_key": (
-        "has key X {fp}: unlocked with his own B−",
-        "拿到密钥X {fp}：用他自己的私钥B− 解开",
+        "has key X {fp}: unlocked with his own M−",
+        "拿到密钥X {fp}：用他自己的私钥M− 解开",
     ),
     "reads": ("reads: '{text}'", "读到：'{text}'"),
     "attack_failed": ("attack failed: {why}", "攻击失败：{why}"),
@@ -106,7 +106,7 @@ NOTES: dict[str, tuple[str, str]] = {
 
 #: Labels of the attacker's changes, drawn on the arrow he changed.
 CHANGES: dict[str, tuple[str, str]] = {
-    "swap_key": ("CHANGED: B+ swapped for the attacker's", "被篡改：B+ 换成了中间人的"),
+    "swap_key": ("CHANGED: B+ swapped for the attacker's M+", "被篡改：B+ 换成了中间人的 M+"),
     "forged_chain": ("FORGED: not the server's chain", "伪造：不是服务器的证书链"),
     "tamper": ("CHANGED: one letter of the signed name", "被篡改：签名内容里的域名改了一个字母"),
     "flip": ("CHANGED: one bit flipped", "被篡改：翻转了一个比特"),

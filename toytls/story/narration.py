@@ -194,7 +194,11 @@ class Narrator:
         me = TEXT[self.role][self._lang]
         peer_role = "client" if self._side == "server" else "server"
         peer = TEXT[peer_role][self._lang]
-        return TEXT[key][self._lang].format(me=me, peer=peer, root=self._root, **values)
+        # A proxy playing server shows and unlocks with the attacker's own pair M+/M−.
+        pub, priv = ("M+", "M−") if self.role == "proxy" else ("B+", "B−")
+        return TEXT[key][self._lang].format(
+            me=me, peer=peer, root=self._root, pub=pub, priv=priv, **values
+        )
 
     def _told(self, key: str, **values: object) -> str:
         """``key`` as this side may say it, knowing how the chain was accepted.

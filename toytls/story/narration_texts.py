@@ -36,8 +36,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "certificate_sent": (
         "[2/6] the {me} sends its digital certificate chain ({names}); "
-        "the first certificate carries its public key B+",
-        "[2/6] {me}发送数字证书链（{names}）；第一张数字证书里装着它的公钥B+",
+        "the first certificate carries its public key {pub}",
+        "[2/6] {me}发送数字证书链（{names}）；第一张数字证书里装着它的公钥{pub}",
     ),
     "certificate_received": (
         "[2/6] the {me} receives the {peer}'s digital certificate chain ({names}); "
@@ -159,8 +159,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "发出：ClientKeyExchange",
     ),
     "cke_received": (
-        "[4/6] the {me} receives ClientKeyExchange: key X, locked with its public key B+",
-        "[4/6] {me}收到 ClientKeyExchange：用公钥B+ 加密过的密钥X",
+        "[4/6] the {me} receives ClientKeyExchange: key X, locked with its public key {pub}",
+        "[4/6] {me}收到 ClientKeyExchange：用公钥{pub} 加密过的密钥X",
     ),
     "keys_client": (
         "[4/6] the {me} turns key X into two AES-128-GCM keys, one per direction (HKDF)",
@@ -183,9 +183,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "（手动加入的根证书）为之签发证书的那一方",
     ),
     "keys_server": (
-        "[5/6] the {me} unlocks key X with its private key B− and derives its "
+        "[5/6] the {me} unlocks key X with its private key {priv} and derives its "
         "AES-128-GCM keys from it",
-        "[5/6] {me}用私钥B− 解密，拿到密钥X，并由它派生出 AES-128-GCM 密钥",
+        "[5/6] {me}用私钥{priv} 解密，拿到密钥X，并由它派生出 AES-128-GCM 密钥",
     ),
     "finished_sent": (
         "[6/6] the {me} sends {{Finished}}, its first message encrypted with keys from X: "

@@ -157,6 +157,7 @@ def render_page(visit: Visit) -> bytes:
         parts.append(f'<p class="bad">{_esc(text["plain"])}</p>')
         parts.append("<pre>" + _esc("\n".join(visit.request_head)) + "</pre>")
     parts += _wire_section(report, text)
+    parts += [f"<h2>{_say(text, 'real_tls_heading')}</h2>", f"<p>{_say(text, 'real_tls')}</p>"]
     link = '<a href="/api/session"><code>/api/session</code></a>'
     parts.append("<p>" + _esc(text["json"]).replace("{link}", link) + "</p>")
     parts.append("</body></html>")

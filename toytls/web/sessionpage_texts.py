@@ -35,8 +35,8 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "key": (
             "The server received key X encrypted with its public key B+ and unlocked it with "
             "its private key B−; the AES keys of this connection come from it. Whoever sent "
-            "it chose X: your client, or a man in the middle who opened it with a key of his "
-            "own and passed it on. Its fingerprint (never the key itself):"
+            "it chose X: your client, or a man in the middle who opened it with his own "
+            "private key M− and passed it on. Its fingerprint (never the key itself):"
         ),
         "compare": (
             "Compare it with the fingerprint your own client shows. If they differ, your "
@@ -72,6 +72,15 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "server_to_you": "server → you",
         "bytes": "{n} bytes",
         "not_records": "(not toytls records)",
+        "real_tls_heading": "Real TLS today",
+        "real_tls": (
+            "toytls/1 is the article's design, not today's TLS. TLS 1.3 removed RSA key "
+            "transport: the keys come from fresh (EC)DHE key shares, and the server's private "
+            "key only signs the handshake (CertificateVerify). So a stolen private key does not "
+            "open old recordings (forward secrecy); in toytls/1 it does (demo scenario 14). "
+            "Recovering digest T from a signature works only for RSA PKCS#1 v1.5: an ECDSA "
+            "signature is verified, not opened."
+        ),
         "json": "The same data as JSON: {link}.",
     },
     "zh": {
@@ -97,7 +106,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "key": (
             "服务器收到了用它的公钥 B+ 加密的密钥X，并用私钥 B− 解开；这条连接的 AES 密钥"
             "都由它推导而来。密钥X 是发送方选的：可能是你的客户端，也可能是中间人——他用自己"
-            "的密钥解开了 X，再转交过来。下面是它的指纹（不是密钥本身）："
+            "的私钥 M− 解开了 X，再转交过来。下面是它的指纹（不是密钥本身）："
         ),
         "compare": (
             "把它和你自己的客户端显示的指纹对一对。如果不同，说明你的客户端和这个服务器各自"
@@ -130,6 +139,13 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "server_to_you": "服务器 → 你",
         "bytes": "{n} 字节",
         "not_records": "（不是 toytls 记录）",
+        "real_tls_heading": "今天真正的 TLS",
+        "real_tls": (
+            "toytls/1 是文章里的设计，不是今天的 TLS。TLS 1.3 取消了 RSA 密钥传输：密钥由每次"
+            "新生成的 (EC)DHE 密钥交换算出，服务器的私钥只给握手签名（CertificateVerify）。"
+            "所以私钥被偷也解不开旧录音（前向安全）；toytls/1 却解得开（demo 场景 14）。"
+            "“从数字签名解出摘要T”只适用于 RSA PKCS#1 v1.5：ECDSA 签名只能验证，解不出摘要。"
+        ),
         "json": "同样的数据也有 JSON 版：{link}。",
     },
 }
