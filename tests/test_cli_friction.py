@@ -6,10 +6,11 @@ Every test runs ``toytls`` as a real process with a bounded wait.
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
-from processes import run_client, start_server
+from processes import ENV, TOYTLS, run_client, start_server
 
 
 def _closed_port() -> int:
@@ -42,3 +43,23 @@ def test_client_to_a_running_server_says_nothing_of_refusal(pki_dir: Path) -> No
         result = run_client(pki_dir, server.address, "--message", "hi", timeout=30)
     assert result.returncode == 0, result.stderr
     assert "connection refused" not in result.stderr + result.stdout
+
+
+def _run_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``toytls ARGS`` run in ``cwd`` (for the default, relative paths)."""
+    return subprocess.run(
+        [*TOYTLS, *args], cwd=cwd, capture_output=True, text=True, timeout=60, env=ENV, check=False
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_typed_cafile_that_is_missing_gets_no_certs_hint(tmp_path: Path, lang: str) -> None:
+    typed = _run_in(tmp_path, "client", "--connect", "127.0.0.1:1", "--cafile", "typo.pem")
+    default = _run_in(tmp_path, "client", "--connect", "127.0.0.1:1", "--lang", lang)
+    zh = lang == "zh"
+    assert typed.returncode == default.returncode == 2
+    assert "not found: typo.pem" in typed.stderr
+    assert "toytls certs" not in typed.stderr
+    # Control: the default path, which `toytls certs` makes, keeps the hint.
+    hint = "找不到 certs/root.pem —— 请先运行 `toytls certs`" if zh else "run `toytls certs` first"
+    assert hint in default.stderr

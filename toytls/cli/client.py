@@ -12,6 +12,7 @@ import os
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import trio
 from cryptography import x509
@@ -57,8 +58,22 @@ class Failed(Exception):
         self.short = short
 
 
+#: The CA file ``--cafile`` names unless told otherwise (``toytls certs`` makes it).
+DEFAULT_CAFILE = Path("certs/root.pem")
+
+
+def _not_found(path: Path, trust: TrustOptions, lang: str) -> str:
+    """A missing CA file: "run `toytls certs`" only for the default one, not a typed path."""
+    zh = lang == "zh"
+    if path == trust.cafile == DEFAULT_CAFILE:
+        if zh:
+            return f"找不到 {path} —— 请先运行 `toytls certs`"
+        return f"{path} not found — run `toytls certs` first"
+    return f"找不到：{path}" if zh else f"not found: {path}"
+
+
 def build_context(
-    trust: TrustOptions, handshake_timeout: float = CLIENT_HANDSHAKE_TIMEOUT
+    trust: TrustOptions, handshake_timeout: float = CLIENT_HANDSHAKE_TIMEOUT, lang: str = "en"
 ) -> Context:
     """The client context for ``trust``: its roots, or no checks with ``insecure``.
 
@@ -82,8 +97,7 @@ def build_context(
         return context
     for path in (trust.cafile, *trust.trust):
         if not path.exists():
-            hint = " — run `toytls certs` first" if path == trust.cafile else ""
-            raise FileNotFoundError(f"{path} not found{hint}")
+            raise FileNotFoundError(_not_found(path, trust, lang))
     context = create_default_context(cafile=trust.cafile)
     for extra in trust.trust:
         context.load_verify_locations(cafile=extra)
@@ -332,7 +346,7 @@ def run(options: ClientOptions, console: Console) -> int:
             from ..web.httpclient import make_request
 
             make_request(*options.http, options.trust.server_name)
-        context = None if options.plaintext else build_context(options.trust)
+        context = None if options.plaintext else build_context(options.trust, lang=console.lang)
         if context is not None:
             console.hand_roots = hand_added_roots(options.trust, context)
         check_writable(options.keylog)

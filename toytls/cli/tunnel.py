@@ -267,7 +267,7 @@ def run(options: TunnelOptions, console: Console) -> int:
     try:
         parse_address(options.accept, what="--accept")
         parse_address(options.connect, what="--connect")
-        context = build_context(options.trust)
+        context = build_context(options.trust, lang=console.lang)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE
