@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from processes import ENV, TOYTLS, run_client, start_server
+from processes import ENV, TOYTLS, run, run_client, start_server
 
 
 def _closed_port() -> int:
@@ -63,3 +63,14 @@ def test_a_typed_cafile_that_is_missing_gets_no_certs_hint(tmp_path: Path, lang:
     # Control: the default path, which `toytls certs` makes, keeps the hint.
     hint = "找不到 certs/root.pem —— 请先运行 `toytls certs`" if zh else "run `toytls certs` first"
     assert hint in default.stderr
+
+
+def test_certs_twice_refuses_before_announcing(tmp_path: Path) -> None:
+    target = str(tmp_path / "pki")
+    first = run("certs", "--dir", target)
+    assert first.returncode == 0, first.stderr
+    assert "Generating" in first.stdout  # control: the first run announces its work
+    again = run("certs", "--dir", target)
+    assert again.returncode == 2
+    assert "Generating" not in again.stdout
+    assert "already holds root.pem" in again.stderr and "--force" in again.stderr

@@ -15,10 +15,19 @@ def run(options: CertsOptions, console: Console) -> int:
         directory cannot be written.
     """
     from ..core.certificates import describe_certificate
-    from ..pki.files import write_pki
+    from ..pki.files import PKI_FILES, write_pki
     from ..pki.generate import generate_pki
 
     directory = options.directory
+    # Refuse before announcing work that will not be done.
+    existing = [name for name in PKI_FILES if (directory / name).exists()]
+    if existing and not options.force:
+        names = ", ".join(existing)
+        if console.lang == "zh":
+            console.error(f"{directory}/ 里已有 {names}：不覆盖（加 --force 才会替换）")
+        else:
+            console.error(f"{directory}/ already holds {names}: not replacing them (use --force)")
+        return EXIT_USAGE
     console.line(f"Generating RSA-2048 keys and certificates for {options.name!r} …")
     try:
         pki = generate_pki(options.name)
