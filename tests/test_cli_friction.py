@@ -5,8 +5,10 @@ Every test runs ``toytls`` as a real process with a bounded wait.
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,49 @@ def test_certs_twice_refuses_before_announcing(tmp_path: Path) -> None:
     assert again.returncode == 2
     assert "Generating" not in again.stdout
     assert "already holds root.pem" in again.stderr and "--force" in again.stderr
+
+
+def _first_line_of_proxy(upstream: str, lang: str) -> str:
+    """The start line of a human-mode proxy, then Ctrl-C (all bounded)."""
+    process = subprocess.Popen(
+        [
+            *TOYTLS,
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            upstream,
+            "--mode",
+            "watch",
+            "--lang",
+            lang,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    lines: list[str] = []
+    stdout = process.stdout
+    assert stdout is not None
+    reader = threading.Thread(target=lambda: lines.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+    assert lines, "the proxy printed no start line"
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("lang", "says_stop", "says_mode"),
+    [("en", "; Ctrl-C stops", "mode watch: only watch"), ("zh", "；按 Ctrl-C 停止", "只旁观")],
+)
+def test_proxy_start_line_says_how_to_stop_it(lang: str, says_stop: str, says_mode: str) -> None:
+    line = _first_line_of_proxy("127.0.0.1:1", lang)
+    assert "127.0.0.1:1" in line and says_mode in line
+    assert line.rstrip().endswith(says_stop)

@@ -35,6 +35,7 @@ from .common import (
     EXIT_USAGE,
     announce_listening,
     cut,
+    host_port,
     is_stop,
     serve_until_stopped,
     usage_error_text,
@@ -43,6 +44,7 @@ from .console import Console, parse_address
 from .options import ProxyOptions
 from .proxy_capture import PcapFile, capture_client
 from .proxy_link import Link, OnOutcome
+from .proxy_log_texts import MODE_ZH
 from .proxy_mitm import mitm
 from .proxy_relay import relay
 
@@ -148,8 +150,7 @@ async def serve(
         console,
         listeners,
         task_status,
-        f"attacker listening on {{address}}, forwarding to {upstream[0]}:{upstream[1]}; "
-        f"mode {mode.value}: {DESCRIPTIONS[mode]}",
+        _start_line(mode, host_port(*upstream), console.lang),
         mode=mode.value,
     )
     try:
@@ -157,6 +158,19 @@ async def serve(
     finally:
         if pcap is not None:
             pcap.close()
+
+
+def _start_line(mode: Mode, upstream: str, lang: str) -> str:
+    """Where the proxy listens, what it does, and how to stop it, in ``lang``."""
+    if lang == "zh":
+        return (
+            f"攻击者在 {{address}} 监听，转发到 {upstream}；"
+            f"模式 {mode.value}：{MODE_ZH[mode.value]}；按 Ctrl-C 停止"
+        )
+    return (
+        f"attacker listening on {{address}}, forwarding to {upstream}; "
+        f"mode {mode.value}: {DESCRIPTIONS[mode]}; Ctrl-C stops"
+    )
 
 
 def _split_rule(rule: str) -> tuple[bytes, bytes]:

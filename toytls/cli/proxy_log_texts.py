@@ -147,3 +147,17 @@ ENDED: dict[str, tuple[str, str]] = {
         "结束，接收方能把这种截断和正常结束区分开",
     ),
 }
+
+#: Each mode's one-line description (:data:`~toytls.attacker.modes.DESCRIPTIONS`)
+#: in Chinese, for the proxy's start line.
+MODE_ZH: dict[str, str] = {
+    "watch": "只旁观：转发并解读每一条记录",
+    "swap-key": "偷梁换柱：保留真证书，把其中的公钥换成攻击者的 M+",
+    "tamper-cert": "改动证书签名部分里的主体名称",
+    "swap-cert": "证书调包：出示攻击者自己的真证书（attacker.test）",
+    "self-signed": "出示一张写着服务器名字、由攻击者签名的证书",
+    "own-ca": "用攻击者自己的根 CA 为这个名字签发证书",
+    "flip": "翻转一条应用数据记录中的一位",
+    "replay": "把一条应用数据记录再发一次",
+    "truncate": "传了一些数据后切断连接，不发 close_notify",
+}
