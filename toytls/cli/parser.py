@@ -260,7 +260,7 @@ def _add_proxy(commands: _Commands) -> None:
         action="append",
         default=[],
         metavar="OLD=NEW",
-        help="in plaintext, replace OLD with NEW on the way (watch mode)",
+        help="in plaintext from the client to the server, replace OLD with NEW (watch mode)",
     )
     proxy.add_argument(
         "--pcap",

@@ -125,7 +125,9 @@ server, and try one of the article's attacks.
 modes:
   watch        relay and decode every record: the data is ciphertext (in
                front of a --plaintext server it reads everything; --rewrite
-               OLD=NEW changes it on the way)
+               OLD=NEW changes what the client sends, on the way to the
+               server; replies pass unchanged, so an HTTP body keeps its
+               Content-Length)
   swap-key     偷梁换柱: the real certificate with the attacker's public key
                B+ in place of the server's; the CA's signature kept
   tamper-cert  change the subject's name inside the signed part

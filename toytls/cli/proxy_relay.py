@@ -32,10 +32,15 @@ async def relay(
     server: trio.abc.HalfCloseableStream,
     rewrite: list[tuple[bytes, bytes]],
 ) -> None:
-    """Relay both directions until both end; a broken side ends its direction only."""
+    """Relay both directions until both end; a broken side ends its direction only.
+
+    ``rewrite`` applies to the client→server direction only: rewriting a
+    reply would change an HTTP body under its Content-Length, and the
+    client would wait for bytes that never come.
+    """
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_guarded, link, out.Direction.TO_SERVER, client, server, rewrite)
-        nursery.start_soon(_guarded, link, out.Direction.TO_CLIENT, server, client, rewrite)
+        nursery.start_soon(_guarded, link, out.Direction.TO_CLIENT, server, client, [])
 
 
 async def _guarded(
