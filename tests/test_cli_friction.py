@@ -144,3 +144,32 @@ def test_proxy_help_says_rewrite_goes_to_the_server_only() -> None:
     text = " ".join(run("proxy", "--help").stdout.split())
     assert "--rewrite OLD=NEW changes what the client sends" in text
     assert "replies pass unchanged" in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "first", "last"),
+    [
+        ("en", "  1. Plain HTTP: anyone on the path reads and changes", " 14. Recorded today"),
+        ("zh", "  1. 明文 HTTP：路上的人能看也能改", " 14. "),
+    ],
+)
+def test_demo_list_prints_the_scenarios_and_runs_none(lang: str, first: str, last: str) -> None:
+    result = run("demo", "--list", "--lang", lang, timeout=30)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == first and lines[-1].startswith(last)
+    assert len(lines) == 15
+    assert "==" not in result.stdout  # no scenario ran (a running one prints "== N. title ==")
+
+
+def test_demo_step_names_the_next_scenario(tmp_path: Path) -> None:
+    result = run(
+        "demo", "--step", "--only", "2,3", "--no-color", "--certs", str(tmp_path / "pki"),
+        stdin="\n\n", timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(Enter for scenario 2: One symmetric key only)" in result.stdout
+    assert "(Enter for scenario 3: One key pair only)" in result.stdout
+    # Control: scenarios not chosen are neither run nor announced.
+    assert "Enter for scenario 1:" not in result.stdout
+    assert "== 2. One symmetric key only ==" in result.stdout

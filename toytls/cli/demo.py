@@ -53,8 +53,8 @@ def run(options: DemoOptions) -> int:
     def on_result(result: ScenarioResult) -> None:
         console.emit({"event": "scenario", **dataclasses.asdict(result)})
 
-    async def pause() -> None:
-        console.prompt(LINES[options.lang]["pause"])
+    async def pause(number: int, title: str) -> None:
+        console.prompt(LINES[options.lang]["pause"].format(number=number, title=title))
         await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
 
     results: list[ScenarioResult] = []
@@ -83,6 +83,18 @@ def run(options: DemoOptions) -> int:
     if recorder is not None and (status := _save_report(console, options, recorder, results)):
         return status
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def list_scenarios(options: DemoOptions) -> int:
+    """``demo --list``: each scenario's number and title (JSON: one object each); 0."""
+    from ..story.demo_texts import LINES, TITLES
+
+    console = Console(json_mode=options.json, color=False)
+    console.line(LINES[options.lang]["list"])
+    for number, (title, _) in TITLES[options.lang].items():
+        console.line(f"{number:>3}. {title}")
+        console.emit({"event": "scenario_title", "number": number, "title": title})
+    return EXIT_OK
 
 
 def _recorder(options: DemoOptions) -> Recorder | None:

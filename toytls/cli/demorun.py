@@ -371,7 +371,7 @@ async def run_demo(
     lang: str = "en",
     certs_dir: Path | None = None,
     only: set[int] | None = None,
-    pause: Callable[[], Awaitable[None]] | None = None,
+    pause: Callable[[int, str], Awaitable[None]] | None = None,
     on_result: Callable[[ScenarioResult], None] | None = None,
     witness: Witness | None = None,
 ) -> list[ScenarioResult]:
@@ -383,7 +383,8 @@ async def run_demo(
         certs_dir: Use (or create) the PKI there; None makes one in a
             temporary directory, removed afterwards.
         only: Run just these scenario numbers.
-        pause: Awaited before each scenario (teaching mode).
+        pause: Awaited with the number and title of each scenario before it runs
+            (teaching mode).
         on_result: Called with each result as soon as it is known.
         witness: Hears every party of every scenario (the HTML report's recorder).
 
@@ -401,7 +402,7 @@ async def run_demo(
                 continue
             title, predicted = TITLES[lang][number]
             if pause is not None:
-                await pause()
+                await pause(number, title)
             write("", False)
             write(f"== {number}. {title} ==", False)
             try:

@@ -42,7 +42,7 @@ def _demo(args: argparse.Namespace) -> int:
         options = DemoOptions.from_args(args)
     except ValueError as exc:  # --only: the one flag the parser cannot check
         return fail(str(exc), EXIT_USAGE)
-    return demo.run(options)
+    return demo.list_scenarios(options) if options.list else demo.run(options)
 
 
 def _server(args: argparse.Namespace) -> int:

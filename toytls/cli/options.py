@@ -268,6 +268,8 @@ class DemoOptions:
     only: frozenset[int] | None = None
     #: wait for Enter before each scenario
     step: bool = False
+    #: print the scenarios (number and title) and exit
+    list: bool = False
     json: bool = False
     no_color: bool = False
     #: also write the one-file HTML report, with a diagram of every connection, here

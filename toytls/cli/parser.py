@@ -144,6 +144,9 @@ def _add_demo(commands: _Commands) -> None:
     demo.add_argument("--lang", choices=("en", "zh"), default="en", help="language (default: en)")
     demo.add_argument("--only", metavar="N[,M]", help="run only these scenarios, e.g. --only 6,12")
     demo.add_argument("--step", action="store_true", help="wait for Enter before each scenario")
+    demo.add_argument(
+        "--list", action="store_true", help="print the scenarios (number and title) and exit"
+    )
     demo.add_argument("--json", action="store_true", help="one JSON object per scenario result")
     demo.add_argument("--no-color", action="store_true", help="no colours")
     demo.add_argument(

@@ -120,7 +120,8 @@ LINES: dict[str, dict[str, str]] = {
         "(CertificateVerify), so a stolen private key does not open old recordings (forward "
         "secrecy; scenario 14 shows toytls/1 without it). Getting digest T back out of a "
         "signature works only for RSA PKCS#1 v1.5: an ECDSA signature is verified, not opened.",
-        "pause": "(Enter for the next scenario)",
+        "pause": "(Enter for scenario {number}: {title})",
+        "list": "the scenarios (run one with --only N):",
     },
     "zh": {
         "pki": "正在生成 PKI（根证书、中间证书、服务器证书、黑客的材料），目录：{where} …",
@@ -178,7 +179,8 @@ LINES: dict[str, dict[str, str]] = {
         "密钥交换算出，服务器的私钥只给握手签名（CertificateVerify），所以私钥被偷也解不开"
         "旧录音（前向安全；场景 14 演示了没有它的 toytls/1）。“从数字签名解出摘要T”只适用于 "
         "RSA PKCS#1 v1.5：ECDSA 签名只能验证，解不出摘要。",
-        "pause": "（按回车进入下一个场景）",
+        "pause": "（按回车进入场景 {number}：{title}）",
+        "list": "各个场景（用 --only N 只运行其中一个）：",
     },
 }
 
