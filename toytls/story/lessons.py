@@ -112,55 +112,6 @@ def open_with_public_key(public_key: rsa.RSAPublicKey, locked: bytes, size: int)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class SymmetricLesson:
-    """One shared key: whoever saw it cross the wire reads everything."""
-
-    key: bytes
-    ciphertext: bytes
-    read_by_eavesdropper: bytes
-
-
-def symmetric_only(message: bytes) -> SymmetricLesson:
-    """Seal ``message`` under a fresh AES key, then open it as an eavesdropper
-    who copied that key on its way to the peer (it had to travel in clear)."""
-    key, iv = os.urandom(16), os.urandom(12)
-    record, _, _ = RecordSealer(key, iv).seal(ContentType.APPLICATION_DATA, message)
-    # The eavesdropper saw key and iv go by, so his opener is as good as the peer's.
-    stolen, _, _ = RecordOpener(key, iv).open(record[:5], record[5:])
-    return SymmetricLesson(key=key, ciphertext=record[5:], read_by_eavesdropper=stolen)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AsymmetricLesson:
-    """One key pair: what the server locks with B− anyone can open with B+."""
-
-    locked: bytes
-    read_with_public_key: bytes
-
-
-def asymmetric_only(reply: bytes, server_key: rsa.RSAPrivateKey) -> AsymmetricLesson:
-    """The server 'encrypts' its reply with its private key B− (an RSA
-    signature that carries the data), and anyone holding the public key B+ —
-    which was sent to everyone — recovers it.
-
-    The reply is cut into 32-byte pieces, each signed raw.
-    """
-    public_key = server_key.public_key()
-    locked = b""
-    recovered = b""
-    for start in range(0, len(reply), _CHUNK):
-        piece = reply[start : start + _CHUNK].ljust(_CHUNK, b"\x00")
-        signature = server_key.sign(piece, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
-        locked += signature
-        try:
-            opened = public_key.recover_data_from_signature(signature, padding.PKCS1v15(), None)
-        except InvalidSignature:  # pragma: no cover - a fresh signature opens
-            opened = b""
-        recovered += opened.removeprefix(SHA256_DIGEST_INFO)
-    return AsymmetricLesson(locked=locked, read_with_public_key=recovered[: len(reply)])
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
 class SpeedLesson:
     """Time per message: RSA (OAEP, encrypt + decrypt) against AES-GCM."""
 
