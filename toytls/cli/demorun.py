@@ -35,6 +35,7 @@ from ..pki.files import ensure_pki, load_attacker_kit
 from ..pki.generate import PKI
 from ..story.demo_texts import (
     DATA_ATTACKS,
+    DATA_DETECTED,
     HAPPENED,
     LETTER,
     LINES,
@@ -329,7 +330,11 @@ async def data_attacks(stage: Stage) -> tuple[str, bool]:
         detected = isinstance(error, ToyTLSError) and error.alert_name == expected
         if expected is None:
             detected = detected and "truncation" in str(error)
-        outcome = str(error) if error else "NOT detected"
+        words = DATA_DETECTED[stage.lang]
+        if detected:
+            outcome = words[mode].format(error=error)
+        else:
+            outcome = str(error) if error else words["missed"]
         stage.say("data_case", what=DATA_ATTACKS[stage.lang][mode], outcome=outcome, highlight=True)
         outcomes.append(detected)
     return stage.happened("data"), all(outcomes)

@@ -215,6 +215,18 @@ DATA_ATTACKS: dict[str, dict[str, str]] = {
     },
 }
 
+#: What scenario 12 says when an attack on the data is detected ("{error}": the
+#: client's own error), and when it is not.
+DATA_DETECTED: dict[str, dict[str, str]] = {
+    "en": {"flip": "{error}", "replay": "{error}", "truncate": "{error}", "missed": "NOT detected"},
+    "zh": {
+        "flip": "被发现了，这条记录解密失败（bad_record_mac）：它在路上被改过",
+        "replay": "被发现了，这条记录解密失败（bad_record_mac）：它是重放的旧记录",
+        "truncate": "被发现了，连接没有 close_notify 就断了（截断）：收到的数据可能不完整",
+        "missed": "没有被发现",
+    },
+}
+
 #: The pieces of the "wire_tcp" line: one connection straight to a server, one
 #: through a proxy, and what joins them.
 WIRE_WORDS: dict[str, dict[str, str]] = {
