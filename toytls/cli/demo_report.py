@@ -33,7 +33,8 @@ _T = TypeVar("_T")
 #: Lane and peer lane of each party that reports events, with an attacker between.
 _WITH_PROXY = {"client": (0, 1), "proxy-client": (1, 0), "proxy-upstream": (1, 2), "server": (2, 1)}
 _DIRECT = {"client": (0, 1), "server": (1, 0)}
-#: Scenarios that run no connection: drawn from the article's own story.
+#: The article's first lessons: each drawn first from the article's own story. Lessons 2
+#: and 3 also run a connection of their toy protocols, drawn after it; lesson 4 runs none.
 LESSONS = (2, 3, 4)
 
 

@@ -1,11 +1,17 @@
 """``toytls demo``: the article's story of HTTPS, run for real on loopback.
 
-Each scenario starts the real server and the real attacker proxy (the same
-code as ``toytls server`` and ``toytls proxy``) as tasks listening on
-127.0.0.1 at free ports, connects a real client, and compares what happened
-with what the article predicts. Everything a scenario starts lives in its
-own nursery, so it is gone when the scenario ends — or when Ctrl-C cancels
-the run.
+Every scenario but one runs over real TCP sockets on 127.0.0.1, at free
+ports, all as tasks of this one process. Most start the real server and
+the real attacker proxy (the same code as ``toytls server`` and ``toytls
+proxy``), connect a real client, and compare what happened with what the
+article predicts. Lessons 2 and 3 (:mod:`.demo_lessons`) speak the
+article's first, broken protocols instead of toytls/1 — a real client and
+server of their own through the same watching proxy; lesson 4 only times
+RSA against AES, in memory. Each scenario ends with one line naming the
+sockets it used (:class:`~.demo_parties.Wiring`), and its JSON says the
+same under ``transport``. Everything a scenario starts lives in its own
+nursery, so it is gone when the scenario ends — or when Ctrl-C cancels the
+run.
 
 Output goes through the ``write`` callable given to :func:`run_demo`; only
 the command line prints.
@@ -27,14 +33,22 @@ from ..attacker.modes import Mode
 from ..core.errors import CertificateVerifyError, ToyTLSError
 from ..pki.files import ensure_pki, load_attacker_kit
 from ..pki.generate import PKI
-from ..story.demo_texts import DATA_ATTACKS, HAPPENED, LETTER, LINES, TITLES
-from ..story.lessons import asymmetric_only, rsa_versus_aes, symmetric_only
+from ..story.demo_texts import (
+    DATA_ATTACKS,
+    DATA_DETECTED,
+    HAPPENED,
+    LETTER,
+    LINES,
+    TITLES,
+    WIRE_WORDS,
+)
 from ..story.narration import Narrator, short_hex
 from ..streams.context import Context, create_default_context
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
 from . import proxy as proxy_command
 from . import server as server_command
-from .demo_parties import Attacker, ClientRun
+from .demo_lessons import asymmetric, speed, symmetric
+from .demo_parties import HOST, Attacker, ClientRun, Transport, Wiring
 from .demo_secrecy import forward_secrecy
 from .demo_witness import Witness
 from .options import ProxyOptions, ServerOptions
@@ -55,6 +69,8 @@ class ScenarioResult:
     predicted: str
     happened: str
     as_predicted: bool
+    #: the sockets and processes it used (TCP on loopback, or memory only)
+    transport: Transport
 
 
 class Stage:
@@ -66,6 +82,8 @@ class Stage:
         self.lang = lang
         self._write = write
         self.witness = witness
+        #: the proxies and connections of the scenario running now
+        self.wiring = Wiring()
 
     def say(self, line: str, *, highlight: bool = False, **fields: object) -> None:
         """One narrated line: ``line`` names it in :data:`toytls.story.demo_texts.LINES`."""
@@ -122,7 +140,21 @@ class Stage:
             proxy_command.serve, options, self.witness.console(), kit, on_outcome=heard
         )
         attacker.port = await nursery.start(serve)
+        self.wiring.proxies[attacker.port] = upstream
         return attacker
+
+    async def connect(self, port: int) -> trio.SocketStream:
+        """A client's TCP connection to ``port`` on 127.0.0.1, noted in :attr:`wiring`."""
+        stream = await trio.open_tcp_stream(HOST, port)
+        self.wiring.connected.append(port)
+        return stream
+
+    def say_transport(self) -> None:
+        """The scenario's closing line: which sockets it used, or that it ran in memory."""
+        if self.wiring.connected:
+            self.say("wire_tcp", paths=self.wiring.describe(WIRE_WORDS[self.lang]))
+        else:
+            self.say("wire_memory")
 
     def client_context(self, kind: str) -> Context:
         context = create_default_context(cafile=self.pki_dir / "root.pem")
@@ -137,7 +169,7 @@ class Stage:
     ) -> ClientRun:
         """Send the letter, close_notify, and read the reply to the end."""
         run = ClientRun()
-        tcp = await trio.open_tcp_stream("127.0.0.1", port)
+        tcp = await self.connect(port)
         stream: trio.abc.HalfCloseableStream = tcp
         if not plaintext:
             stream = ToyTLSStream(
@@ -184,33 +216,6 @@ async def plain_http(stage: Stage) -> tuple[str, bool]:
         nursery.cancel_scope.cancel()
     ok = letter in seen and reply == letter.replace(old, new)
     return stage.happened("plain", old=old, new=new), ok
-
-
-async def symmetric(stage: Stage) -> tuple[str, bool]:
-    stage.say("sym_setup")
-    lesson = symmetric_only(stage.letter.encode())
-    stage.say("sym_key", key=lesson.key.hex())
-    stage.say("sym_read", text=lesson.read_by_eavesdropper.decode(), highlight=True)
-    return stage.happened("sym"), lesson.read_by_eavesdropper == stage.letter.encode()
-
-
-async def asymmetric(stage: Stage) -> tuple[str, bool]:
-    stage.say("asym_setup")
-    reply = stage.letter.encode()
-    lesson = await trio.to_thread.run_sync(asymmetric_only, reply, stage.pki.server.key)
-    stage.say("asym_read", text=lesson.read_with_public_key.decode(), highlight=True)
-    return stage.happened("asym"), lesson.read_with_public_key == reply
-
-
-async def speed(stage: Stage) -> tuple[str, bool]:
-    lesson = await trio.to_thread.run_sync(
-        rsa_versus_aes, stage.letter.encode(), stage.pki.server.key
-    )
-    stage.say(
-        "speed", size=lesson.message_bytes, rsa=lesson.rsa_microseconds, aes=lesson.aes_microseconds
-    )
-    stage.say("speed_ratio", ratio=lesson.ratio, highlight=True)
-    return stage.happened("speed", ratio=lesson.ratio), lesson.ratio > 5
 
 
 async def _attack(stage: Stage, mode: str, kind: str) -> tuple[ClientRun, Attacker]:
@@ -325,7 +330,11 @@ async def data_attacks(stage: Stage) -> tuple[str, bool]:
         detected = isinstance(error, ToyTLSError) and error.alert_name == expected
         if expected is None:
             detected = detected and "truncation" in str(error)
-        outcome = str(error) if error else "NOT detected"
+        words = DATA_DETECTED[stage.lang]
+        if detected:
+            outcome = words[mode].format(error=error)
+        else:
+            outcome = str(error) if error else words["missed"]
         stage.say("data_case", what=DATA_ATTACKS[stage.lang][mode], outcome=outcome, highlight=True)
         outcomes.append(detected)
     return stage.happened("data"), all(outcomes)
@@ -405,12 +414,19 @@ async def run_demo(
                 await pause(number, title)
             write("", False)
             write(f"== {number}. {title} ==", False)
+            stage.wiring = Wiring()
             try:
                 happened, ok = await scenario(stage)
             except (ToyTLSError, OSError, trio.TooSlowError, trio.BrokenResourceError) as exc:
                 happened, ok = stage.happened("crashed", why=exc), False
+            stage.say_transport()
             result = ScenarioResult(
-                number=number, title=title, predicted=predicted, happened=happened, as_predicted=ok
+                number=number,
+                title=title,
+                predicted=predicted,
+                happened=happened,
+                as_predicted=ok,
+                transport=stage.wiring.transport(),
             )
             if on_result is not None:
                 on_result(result)

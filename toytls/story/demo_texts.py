@@ -68,11 +68,18 @@ LINES: dict[str, dict[str, str]] = {
         "plain_seen": "the attacker read: {text!r}",
         "plain_rewrite": "Again, but now the attacker changes '{old}' to '{new}' on the way:",
         "plain_changed": "the client got {text!r}, and cannot tell it was changed",
-        "sym_setup": "Both sides use one AES key X. But X must first reach the other side, in clear:",
-        "sym_key": "key X on the wire, for everyone to copy: {key}",
+        "sym_setup": "The client makes one AES key X for both sides, and must first send it to the "
+        "server, in clear; a proxy between them only watches (toytls proxy --mode watch):",
+        "sym_wire": "the client sent key X, then the letter locked with X; the server sent it back "
+        "locked with X. The eavesdropper relayed {up} bytes to the server and {down} back.",
+        "sym_key": "key X, copied off the wire: {key}",
         "sym_read": "the eavesdropper opens the ciphertext with the copied X: {text!r}",
-        "asym_setup": "The server has one key pair. It sends B+ to everyone and locks its reply with B−:",
-        "asym_read": "anyone with B+ opens it: {text!r}",
+        "asym_setup": "The server has one key pair. It sends B+ to everyone who asks; the client "
+        "locks its letter with B+, the server locks its reply with B−. A proxy between them "
+        "only watches:",
+        "asym_wire": "the eavesdropper relayed {up} bytes to the server and {down} back, B+ among them",
+        "asym_closed": "the client's letter, locked with B+, stays closed to him: only B− opens it",
+        "asym_read": "but anyone with B+ opens the server's reply: {text!r}",
         "speed": "On this machine, one {size}-byte message: RSA {rsa:.0f} µs, AES-GCM {aes:.1f} µs",
         "speed_ratio": "RSA is {ratio:.0f}× slower: so RSA only carries key X, once, and AES does the rest",
         "swap_setup": "The attacker swaps the server's public key B+ for his own M+ (偷梁换柱) … "
@@ -120,6 +127,8 @@ LINES: dict[str, dict[str, str]] = {
         "(CertificateVerify), so a stolen private key does not open old recordings (forward "
         "secrecy; scenario 14 shows toytls/1 without it). Getting digest T back out of a "
         "signature works only for RSA PKCS#1 v1.5: an ECDSA signature is verified, not opened.",
+        "wire_tcp": "ran over TCP on 127.0.0.1, all in this one process: {paths}",
+        "wire_memory": "ran in memory, no sockets: both were timed in this process",
         "pause": "(Enter for scenario {number}: {title})",
         "list": "the scenarios (run one with --only N):",
     },
@@ -129,11 +138,17 @@ LINES: dict[str, dict[str, str]] = {
         "plain_seen": "中间人看到了：{text!r}",
         "plain_rewrite": "再来一次，这回中间人把“{old}”改成“{new}”：",
         "plain_changed": "客户端收到 {text!r}，完全不知道被改过",
-        "sym_setup": "双方共用一个 AES 密钥X。可是 X 得先明文送到对方手里：",
-        "sym_key": "密钥X 在网上明文传输，谁都能抄下来：{key}",
+        "sym_setup": "客户端生成一个 AES 密钥X 给双方共用，可是 X 得先明文发给服务器；"
+        "中间有个只看不动的中间人（toytls proxy --mode watch）：",
+        "sym_wire": "客户端先发出密钥X，再发出用 X 锁住的信；服务器用 X 锁住原样发回。"
+        "窃听者转发了 {up} 字节给服务器、{down} 字节给客户端。",
+        "sym_key": "从线路上抄下的密钥X：{key}",
         "sym_read": "窃听者用抄来的 X 解开密文：{text!r}",
-        "asym_setup": "服务器只有一对密钥。它把公钥B+ 发给所有人，用私钥B− 锁住回复：",
-        "asym_read": "任何拿到 B+ 的人都能解开：{text!r}",
+        "asym_setup": "服务器只有一对密钥。谁来问，它就把公钥B+ 发给谁；客户端用 B+ 锁住信，"
+        "服务器用私钥B− 锁住回复。中间有个只看不动的中间人：",
+        "asym_wire": "窃听者转发了 {up} 字节给服务器、{down} 字节给客户端，公钥B+ 也在其中",
+        "asym_closed": "客户端用 B+ 锁住的信，他打不开：只有私钥B− 能打开",
+        "asym_read": "可是任何拿到 B+ 的人都能打开服务器的回复：{text!r}",
         "speed": "在这台机器上，一条 {size} 字节的消息：RSA {rsa:.0f} 微秒，AES-GCM {aes:.1f} 微秒",
         "speed_ratio": "RSA 慢了 {ratio:.0f} 倍：所以 RSA 只用一次，用来送密钥X，其余交给 AES",
         "swap_setup": "中间人把服务器的公钥B+ 换成自己的公钥M+（偷梁换柱）……"
@@ -179,6 +194,8 @@ LINES: dict[str, dict[str, str]] = {
         "密钥交换算出，服务器的私钥只给握手签名（CertificateVerify），所以私钥被偷也解不开"
         "旧录音（前向安全；场景 14 演示了没有它的 toytls/1）。“从数字签名解出摘要T”只适用于 "
         "RSA PKCS#1 v1.5：ECDSA 签名只能验证，解不出摘要。",
+        "wire_tcp": "经由 127.0.0.1 上真实的 TCP 连接，全在这一个进程里：{paths}",
+        "wire_memory": "只在内存里运行，没有用套接字：两种算法都在这个进程里计时",
         "pause": "（按回车进入场景 {number}：{title}）",
         "list": "各个场景（用 --only N 只运行其中一个）：",
     },
@@ -198,6 +215,33 @@ DATA_ATTACKS: dict[str, dict[str, str]] = {
     },
 }
 
+#: What scenario 12 says when an attack on the data is detected ("{error}": the
+#: client's own error), and when it is not.
+DATA_DETECTED: dict[str, dict[str, str]] = {
+    "en": {"flip": "{error}", "replay": "{error}", "truncate": "{error}", "missed": "NOT detected"},
+    "zh": {
+        "flip": "被发现了，这条记录解密失败（bad_record_mac）：它在路上被改过",
+        "replay": "被发现了，这条记录解密失败（bad_record_mac）：它是重放的旧记录",
+        "truncate": "被发现了，连接没有 close_notify 就断了（截断）：收到的数据可能不完整",
+        "missed": "没有被发现",
+    },
+}
+
+#: The pieces of the "wire_tcp" line: one connection straight to a server, one
+#: through a proxy, and what joins them.
+WIRE_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "direct": "client → server :{port}",
+        "proxied": "client → proxy :{port} → server :{upstream}",
+        "and": "; ",
+    },
+    "zh": {
+        "direct": "客户端 → 服务器 :{port}",
+        "proxied": "客户端 → 中间人 :{port} → 服务器 :{upstream}",
+        "and": "；",
+    },
+}
+
 #: The letter from the article's story, and what the attacker changes in it.
 LETTER: dict[str, tuple[str, str, str]] = {
     "en": ("Happy birthday, darling! See you tonight at eight.", "eight", "nine"),
@@ -208,8 +252,9 @@ LETTER: dict[str, tuple[str, str, str]] = {
 HAPPENED: dict[str, dict[str, str]] = {
     "en": {
         "plain": "read it, and changed {old} → {new}",
-        "sym": "the eavesdropper read it",
-        "asym": "opened with B+",
+        "sym": "the eavesdropper copied X off the wire and read the letter",
+        "asym": "the eavesdropper opened the reply with B+",
+        "lesson_off": "not as predicted: {why}",
         "speed": "RSA {ratio:.0f}× slower",
         "stolen": "the attacker read the letter",
         "not_stolen": "the attack did not work: {why}",
@@ -223,8 +268,9 @@ HAPPENED: dict[str, dict[str, str]] = {
     },
     "zh": {
         "plain": "看到了，还把“{old}”改成了“{new}”",
-        "sym": "窃听者读到了",
-        "asym": "用公钥B+ 解开了",
+        "sym": "窃听者从线路上抄下 X，读到了信",
+        "asym": "窃听者用公钥B+ 打开了回复",
+        "lesson_off": "和预期不一样：{why}",
         "speed": "RSA 慢 {ratio:.0f} 倍",
         "stolen": "中间人读到了信",
         "not_stolen": "攻击没有成功：{why}",

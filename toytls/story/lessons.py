@@ -1,8 +1,14 @@
-"""The article's first lessons, with real keys: why neither kind of key is
-enough alone, and why HTTPS mixes them.
+"""The article's first lessons, with real keys: the locks each one uses, and a timing.
+
+Lesson 2 locks with one shared AES key X (:func:`seal_with_x`); lesson 3
+with one RSA key pair, both ways (:func:`lock_with_public_key`, and
+:func:`lock_with_private_key` — "encrypting with B−" as the article tells
+it); lesson 4 times RSA against AES (:func:`rsa_versus_aes`). The toy
+protocols that carry these locks over a socket are in
+:mod:`.lesson_protocols`.
 
 Like the key schedule and record protection, this module touches
-``cryptography.hazmat``; it does no I/O. The demo narrates its results.
+``cryptography.hazmat``; it does no I/O.
 """
 
 from __future__ import annotations
@@ -11,65 +17,98 @@ import os
 import time
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..core.constants import ContentType
 from ..core.keyschedule import OAEP_PADDING
 from ..core.links import SHA256_DIGEST_INFO
 from ..core.protection import RecordOpener, RecordSealer
 
+#: Bytes of data per RSA "signature that carries the data" (a SHA-256-sized slot).
 _CHUNK = 32
+#: AES-GCM nonce, sent in front of the ciphertext.
+_NONCE = 12
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SymmetricLesson:
-    """One shared key: whoever saw it cross the wire reads everything."""
-
-    key: bytes
-    ciphertext: bytes
-    read_by_eavesdropper: bytes
+class LockError(ValueError):
+    """A locked message does not open with the key given."""
 
 
-def symmetric_only(message: bytes) -> SymmetricLesson:
-    """Seal ``message`` under a fresh AES key, then open it as an eavesdropper
-    who copied that key on its way to the peer (it had to travel in clear)."""
-    key, iv = os.urandom(16), os.urandom(12)
-    record, _, _ = RecordSealer(key, iv).seal(ContentType.APPLICATION_DATA, message)
-    # The eavesdropper saw key and iv go by, so his opener is as good as the peer's.
-    stolen, _, _ = RecordOpener(key, iv).open(record[:5], record[5:])
-    return SymmetricLesson(key=key, ciphertext=record[5:], read_by_eavesdropper=stolen)
+def new_key_x() -> bytes:
+    """A fresh 128-bit AES key X."""
+    return os.urandom(16)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AsymmetricLesson:
-    """One key pair: what the server locks with B− anyone can open with B+."""
-
-    locked: bytes
-    read_with_public_key: bytes
+def seal_with_x(key: bytes, data: bytes) -> bytes:
+    """``data`` locked with key X: a fresh nonce, then the AES-GCM ciphertext and tag."""
+    nonce = os.urandom(_NONCE)
+    return nonce + AESGCM(key).encrypt(nonce, data, None)
 
 
-def asymmetric_only(reply: bytes, server_key: rsa.RSAPrivateKey) -> AsymmetricLesson:
-    """The server 'encrypts' its reply with its private key B− (an RSA
-    signature that carries the data), and anyone holding the public key B+ —
-    which was sent to everyone — recovers it.
+def open_with_x(key: bytes, sealed: bytes) -> bytes:
+    """Open what :func:`seal_with_x` locked.
 
-    The reply is cut into 32-byte pieces, each signed raw.
+    Raises:
+        LockError: Another key, or the bytes were changed.
     """
-    public_key = server_key.public_key()
+    try:
+        return AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], None)
+    except (InvalidTag, ValueError) as exc:
+        raise LockError("does not open with this key X") from exc
+
+
+def lock_with_public_key(public_key: rsa.RSAPublicKey, data: bytes) -> bytes:
+    """``data`` (at most 190 bytes) locked with B+ (RSA-OAEP): only B− opens it."""
+    return public_key.encrypt(data, OAEP_PADDING)
+
+
+def open_with_private_key(private_key: rsa.RSAPrivateKey, locked: bytes) -> bytes:
+    """Open what :func:`lock_with_public_key` locked.
+
+    Raises:
+        LockError: Not locked with this key pair's B+.
+    """
+    try:
+        return private_key.decrypt(locked, OAEP_PADDING)
+    except ValueError as exc:
+        raise LockError("does not open with this private key") from exc
+
+
+def lock_with_private_key(private_key: rsa.RSAPrivateKey, data: bytes) -> bytes:
+    """``data`` "encrypted with B−": RSA signatures that carry the data, 32 bytes each.
+
+    Anyone holding the public key B+ recovers it (:func:`open_with_public_key`):
+    that is the point of lesson 3. The last piece is padded with zero bytes.
+    """
     locked = b""
-    recovered = b""
-    for start in range(0, len(reply), _CHUNK):
-        piece = reply[start : start + _CHUNK].ljust(_CHUNK, b"\x00")
-        signature = server_key.sign(piece, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
-        locked += signature
+    for start in range(0, len(data), _CHUNK):
+        piece = data[start : start + _CHUNK].ljust(_CHUNK, b"\x00")
+        locked += private_key.sign(piece, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
+    return locked
+
+
+def open_with_public_key(public_key: rsa.RSAPublicKey, locked: bytes, size: int) -> bytes:
+    """Recover the first ``size`` bytes that :func:`lock_with_private_key` locked.
+
+    Raises:
+        LockError: Not signed with this key pair's B−, or cut.
+    """
+    width = public_key.key_size // 8
+    if not locked or len(locked) % width:
+        raise LockError("not a whole number of RSA blocks")
+    opened = b""
+    for start in range(0, len(locked), width):
         try:
-            opened = public_key.recover_data_from_signature(signature, padding.PKCS1v15(), None)
-        except InvalidSignature:  # pragma: no cover - a fresh signature opens
-            opened = b""
-        recovered += opened.removeprefix(SHA256_DIGEST_INFO)
-    return AsymmetricLesson(locked=locked, read_with_public_key=recovered[: len(reply)])
+            piece = public_key.recover_data_from_signature(
+                locked[start : start + width], padding.PKCS1v15(), None
+            )
+        except InvalidSignature as exc:
+            raise LockError("does not open with this public key") from exc
+        opened += piece.removeprefix(SHA256_DIGEST_INFO)
+    return opened[:size]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -87,7 +126,7 @@ class SpeedLesson:
 
 
 def rsa_versus_aes(message: bytes, key: rsa.RSAPrivateKey, *, rounds: int = 200) -> SpeedLesson:
-    """Measure both on this machine, ``rounds`` times each.
+    """Measure both on this machine, in memory, ``rounds`` times each.
 
     RSA-OAEP with a 2048-bit key carries at most 190 bytes, so ``message``
     is cut to that; AES-GCM seals the same bytes as one record.
