@@ -58,7 +58,7 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
         "{path} not found — run `toytls certs` first to make the demo certificates",
         "找不到 {path} —— 请先运行 `toytls certs` 生成演示用的数字证书",
     ),
-    "connected_from": ("connected from {peer}", "{peer} 连接进来了"),
+    "connected_from": ("connected from {peer}", "{peer} 已连接"),
     "handshake_done": (
         "handshake done: {name!r}, {cipher}, key X fingerprint {fp}",
         "握手完成：{name!r}，{cipher}，密钥X 的指纹 {fp}",
@@ -68,7 +68,7 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
         "{peer} {how}（收到 {bytes_in} 字节，发出 {bytes_out} 字节）",
     ),
     "how_disconnected": ("disconnected", "已断开"),
-    "how_failed": ("failed: {why}", "失败：{why}"),
+    "how_failed": ("failed: {why}", "连接失败：{why}"),
     "alert_received": (
         "alert received: {alert} — {meaning}",
         "收到警报 {alert} —— {meaning}",
