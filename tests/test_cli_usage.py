@@ -559,7 +559,7 @@ def test_lang_zh_uses_the_articles_names(pki_dir: Path, echo_server: Background)
     assert result.returncode == 0, result.stderr
     assert "密钥X" in result.stdout
     assert "公钥B+" in result.stdout
-    assert f"reply: {MESSAGE}" in result.stdout
+    assert f"回复：{MESSAGE}" in result.stdout  # the reply line is Chinese too
 
 
 def test_hexdump_annotates_records(pki_dir: Path, echo_server: Background) -> None:

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from .common import EXIT_OK, EXIT_USAGE
 from .console import Console
 from .options import CertsOptions
+from .status_texts import status_text
+
+#: The fields of each certificate shown, in order (keys of ``describe_certificate``).
+_FIELDS = ("subject", "issuer", "not_before", "not_after", "fingerprint")
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: two for a wide (CJK) character."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _padded(text: str, columns: int) -> str:
+    """``text`` followed by spaces up to ``columns`` terminal columns."""
+    return text + " " * max(0, columns - _width(text))
 
 
 def run(options: CertsOptions, console: Console) -> int:
@@ -18,40 +34,40 @@ def run(options: CertsOptions, console: Console) -> int:
     from ..pki.files import PKI_FILES, write_pki
     from ..pki.generate import generate_pki
 
+    lang = console.lang
     directory = options.directory
     # Refuse before announcing work that will not be done.
     existing = [name for name in PKI_FILES if (directory / name).exists()]
     if existing and not options.force:
         names = ", ".join(existing)
-        if console.lang == "zh":
-            console.error(f"{directory}/ 里已有 {names}：不覆盖（加 --force 才会替换）")
-        else:
-            console.error(f"{directory}/ already holds {names}: not replacing them (use --force)")
+        console.error(status_text("certs_exist", lang, directory=directory, names=names))
         return EXIT_USAGE
-    console.line(f"Generating RSA-2048 keys and certificates for {options.name!r} …")
+    console.line(status_text("certs_generating", lang, name=options.name))
     try:
         pki = generate_pki(options.name)
         written = write_pki(pki, directory, force=options.force)
     except FileExistsError as exc:
-        console.error(f"{exc} (use --force to replace them)")
+        console.error(status_text("certs_exist_race", lang, error=exc))
         return EXIT_USAGE
     except (OSError, ValueError) as exc:
         console.error(str(exc))
         return EXIT_USAGE
+    labels = {key: status_text(f"field_{key}", lang) for key in _FIELDS}
+    columns = max(_width(label) for label in labels.values()) + 1
     # The honest chain, with what the article calls each part.
     for label, certificate in (
-        ("root CA (A+ lives here)", pki.root.certificate),
-        ("intermediate CA", pki.intermediate.certificate),
-        ("server (B+ lives here)", pki.server.certificate),
+        ("certs_root", pki.root.certificate),
+        ("certs_intermediate", pki.intermediate.certificate),
+        ("certs_server", pki.server.certificate),
     ):
         info = describe_certificate(certificate)
         console.line("")
-        console.line(label)
-        for key in ("subject", "issuer", "not_before", "not_after", "fingerprint"):
-            console.line(f"  {key:<12} {info[key]}")
+        console.line(status_text(label, lang))
+        for key in _FIELDS:
+            console.line(f"  {_padded(labels[key], columns)} {info[key]}")
     console.line("")
-    console.line(f"wrote {len(written)} files to {directory}/")
-    console.line("check the chain with openssl:")
+    console.line(status_text("certs_wrote", lang, count=len(written), directory=directory))
+    console.line(status_text("certs_openssl", lang))
     console.line(
         f"  openssl verify -CAfile {directory}/root.pem "
         f"-untrusted {directory}/intermediate.pem {directory}/server.pem"

@@ -42,6 +42,7 @@ from .console import Console, parse_address
 from .inspect import show_chain_xray
 from .keylog import check_writable, with_keylog
 from .options import ClientOptions, TrustOptions
+from .status_texts import status_text
 
 
 class Failed(Exception):
@@ -64,12 +65,9 @@ DEFAULT_CAFILE = Path("certs/root.pem")
 
 def _not_found(path: Path, trust: TrustOptions, lang: str) -> str:
     """A missing CA file: "run `toytls certs`" only for the default one, not a typed path."""
-    zh = lang == "zh"
     if path == trust.cafile == DEFAULT_CAFILE:
-        if zh:
-            return f"找不到 {path} —— 请先运行 `toytls certs`"
-        return f"{path} not found — run `toytls certs` first"
-    return f"找不到：{path}" if zh else f"not found: {path}"
+        return status_text("cafile_missing_default", lang, path=path)
+    return status_text("cafile_missing", lang, path=path)
 
 
 def build_context(
@@ -136,23 +134,23 @@ def failure_of(exc: BaseException, console: Console) -> Failed:
         console: For the language of the explanation.
     """
     cause = exc.__cause__
-    zh = console.lang == "zh"
+    lang = console.lang
     if isinstance(cause, CertificateVerifyError):
         name = cause.alert_name
         return Failed(
             EXIT_CERTIFICATE_REJECTED,
-            f"certificate rejected ({name}): {cause.reason}",
+            status_text("certificate_rejected", lang, alert=name, reason=cause.reason),
             name,
-            short=f"数字证书被拒绝（{name}）" if zh else f"certificate rejected ({name})",
+            short=status_text("certificate_rejected_short", lang, alert=name),
         )
     if isinstance(cause, ToyTLSError):
         name = cause.alert_name
-        if zh:
-            short = "连接失败" if name is None else f"连接失败（{name}）"
+        if name is None:
+            short = status_text("connection_failed_short", lang)
         else:
-            short = "connection failed" if name is None else f"connection failed ({name})"
+            short = status_text("connection_failed_alert", lang, alert=name)
         return Failed(EXIT_CONNECTION_FAILED, explain_error(cause, console.lang), name, short=short)
-    return Failed(EXIT_CONNECTION_FAILED, f"connection failed: {cause or exc}")
+    return Failed(EXIT_CONNECTION_FAILED, status_text("connection_failed", lang, why=cause or exc))
 
 
 #: How much of a ``--message`` reply the client keeps (and shows): 1 MiB.
@@ -182,7 +180,8 @@ async def _one_message(stream: trio.abc.HalfCloseableStream, text: str, console:
             )
             console.record("reply_limit", limit=REPLY_LIMIT)
         kept += chunk[: REPLY_LIMIT - len(kept)]
-    console.line(f"reply: {kept.decode('utf-8', 'surrogateescape')}", style="bold")
+    reply = kept.decode("utf-8", "surrogateescape")
+    console.line(status_text("reply", console.lang, text=reply), style="bold")
     if total > len(kept):
         console.line(
             command_text("reply_dropped", console.lang, total=total, limit=len(kept)),
@@ -218,7 +217,10 @@ async def _http(
         for name, value in response.headers:
             console.line(f"< {name}: {value}")
 
-    console.line(f"> {method} {target} HTTP/1.1 (Host: {host})", style="cyan")
+    console.line(
+        status_text("http_request", console.lang, method=method, target=target, host=host),
+        style="cyan",
+    )
     try:
         response = await http_request(
             stream,
@@ -243,7 +245,8 @@ async def _http(
         body_bytes=response.body_size,
     )
     if response.status >= 400:
-        raise Failed(EXIT_FAILED, f"the server answered {response.status_line}")
+        answer = status_text("http_error_answer", console.lang, status=response.status_line)
+        raise Failed(EXIT_FAILED, answer)
 
 
 async def _interactive(stream: trio.abc.HalfCloseableStream, console: Console) -> None:
@@ -253,12 +256,12 @@ async def _interactive(stream: trio.abc.HalfCloseableStream, console: Console) -
         while data := await stream.receive_some():
             # One console line per line received, each marked as the server's.
             for line in data.decode("utf-8", "surrogateescape").rstrip("\n").split("\n"):
-                console.line(f"server: {line}", style="bold")
+                console.line(status_text("from_server", console.lang, line=line), style="bold")
             console.record("received", text=data.decode("utf-8", errors="replace").rstrip("\n"))
-        console.line("the server closed the connection")
+        console.line(status_text("server_closed", console.lang))
 
     async def typist() -> None:
-        console.line("type lines to send; Ctrl-D to finish")
+        console.line(status_text("type_lines", console.lang))
         # Bytes, sent as typed: input that is not UTF-8 is not ours to refuse.
         async for line in stdin_lines():
             await stream.send_all(line)
@@ -287,7 +290,7 @@ async def session(options: ClientOptions, console: Console, context: Context | N
     Raises:
         Failed: With the exit status and the reason.
     """
-    host, port = parse_address(options.connect, what="--connect")
+    host, port = parse_address(options.connect, what="--connect", lang=console.lang)
     server_name = options.trust.server_name
     try:
         tcp = await open_onwards(host, port, console.lang, toytls_server=True)
@@ -303,16 +306,16 @@ async def session(options: ClientOptions, console: Console, context: Context | N
             console.event(event, side="client")
             show_chain_xray(console, event, context.roots)  # -vv: each certificate seen through
 
-        handler = with_keylog(on_event, options.keylog, console.warn)
+        handler = with_keylog(on_event, options.keylog, console.warn, console.lang)
         stream = ToyTLSStream(tcp, context, server_hostname=server_name, event_handler=handler)
     try:
         try:
             if isinstance(stream, ToyTLSStream):
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always", ToyTLSInsecureWarning)
+                with warnings.catch_warnings():
+                    # run() has said it once, in the chosen language: the
+                    # library's own warning would say it again, in English.
+                    warnings.simplefilter("ignore", ToyTLSInsecureWarning)
                     await stream.do_handshake()
-                for warning in caught:
-                    console.warn(str(warning.message))
             if options.http is not None:
                 await _http(stream, options.http, server_name, console)
             elif options.message is not None:
@@ -341,7 +344,7 @@ def run(options: ClientOptions, console: Console) -> int:
         sending close_notify, within a second, if the connection was up).
     """
     try:
-        parse_address(options.connect, what="--connect")
+        parse_address(options.connect, what="--connect", lang=console.lang)
         if options.http is not None:
             from ..web.httpclient import make_request
 
@@ -354,12 +357,9 @@ def run(options: ClientOptions, console: Console) -> int:
         console.error(usage_error_text(exc))
         return EXIT_USAGE
     if options.trust.insecure:
-        console.warn(
-            "--insecure: the server's certificate will NOT be checked. Anyone between "
-            "you and the server can pose as it, read and change everything."
-        )
+        console.warn(status_text("client_insecure", console.lang))
     if options.plaintext:
-        console.warn("--plaintext: no encryption at all; everything is readable on the wire")
+        console.warn(status_text("client_plaintext", console.lang))
     try:
         interrupted = trio.run(until_interrupted, session, options, console, context)
     except Failed as failure:
@@ -377,7 +377,7 @@ def run(options: ClientOptions, console: Console) -> int:
         return failure.status
     if interrupted is not None:
         status = stop_status(interrupted)
-        console.error("interrupted")
+        console.error(status_text("interrupted", console.lang))
         console.record("result", status="interrupted", exit=status)
         return status
     console.record("result", status="ok", exit=EXIT_OK)

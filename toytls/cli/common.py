@@ -276,16 +276,20 @@ def serve_until_stopped(
     A socket that cannot be opened ("address in use") is one line and
     status 1; a signal stops it with 128 + its number (130 for Ctrl-C, 143
     for SIGTERM), once every connection has been closed or cut as the
-    command's rule says.
+    command's rule says. ``what`` ("server", "tunnel" or "proxy") names the
+    command in its last line.
     """
     import trio
+
+    from .status_texts import listen_error, status_text
 
     try:
         signum = trio.run(until_interrupted, serve, *args)
     except OSError as exc:
-        console.error(f"cannot listen on {address}: {exc.strerror or exc}")
+        why = listen_error(exc, console.lang)
+        console.error(status_text("cannot_listen", console.lang, address=address, why=why))
         return EXIT_FAILED
     status = EXIT_OK if signum is None else stop_status(signum)
-    console.line(f"{what} stopped")
+    console.line(status_text(f"stopped_{what}", console.lang))
     console.record("stopped", exit=status)
     return status

@@ -26,6 +26,7 @@ from ..story.escape import is_unsafe, printable
 from ..story.eventjson import event_to_dict
 from ..story.hexdump import annotate_record
 from ..story.narration import Narrator
+from .status_texts import status_text
 
 if TYPE_CHECKING:
     from .options import OutputOptions
@@ -42,18 +43,16 @@ _STYLES = {
 }
 
 
-def parse_address(text: str, *, what: str) -> tuple[str, int]:
+def parse_address(text: str, *, what: str, lang: str = "en") -> tuple[str, int]:
     """Split ``HOST:PORT``, or ``[IPv6]:PORT``.
 
     The port is ASCII digits only (``int()`` would also read ``٤٤٣٣``), an
     IPv6 address must be in brackets, and the brackets must match.
 
     Raises:
-        ValueError: With a message that names ``what`` and the bad text.
+        ValueError: With a message in ``lang`` that names ``what`` and the bad text.
     """
-    bad = ValueError(
-        f"{what} must look like HOST:PORT or [IPv6]:PORT (for example 127.0.0.1:4433), not {text!r}"
-    )
+    bad = ValueError(status_text("bad_address", lang, what=what, text=text))
     host, sep, port_text = text.rpartition(":")
     if host.startswith("["):
         if not host.endswith("]") or len(host) < 3 or "]" in host[1:-1]:
@@ -183,11 +182,13 @@ class Console:
 
     def warn(self, text: str) -> None:
         """A warning for people, on stderr, always shown (also in JSON mode)."""
-        print(self.paint(f"WARNING: {printable(text)}", "bold yellow"), file=self.err, flush=True)
+        head = status_text("warning_prefix", self.lang)
+        print(self.paint(f"{head}{printable(text)}", "bold yellow"), file=self.err, flush=True)
 
     def error(self, text: str) -> None:
         """A one-line error on stderr."""
-        print(self.paint(f"toytls: {printable(text)}", "bold red"), file=self.err, flush=True)
+        head = status_text("error_prefix", self.lang)
+        print(self.paint(f"{head}{printable(text)}", "bold red"), file=self.err, flush=True)
 
     def event(self, event: ev.Event, *, side: str, prefix: str = "", role: str = "client") -> None:
         """Show one connection event at the console's level.
@@ -212,7 +213,9 @@ class Console:
             self.line(text, style=_style_of(event), prefix=prefix)
         if self.hexdump and isinstance(event, ev.RecordSent | ev.RecordReceived):
             arrow = "→" if isinstance(event, ev.RecordSent) else "←"
-            self.line(f"{arrow} record", style="dim", prefix=prefix)
+            self.line(
+                status_text("hexdump_record", self.lang, arrow=arrow), style="dim", prefix=prefix
+            )
             for text in annotate_record(
                 event.record,
                 plaintext=event.plaintext if event.seq is not None else None,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core import events as ev
 from ..story.keylog import KeyLogWatcher
+from .status_texts import status_text
 
 Handler = Callable[[ev.Event], None]
 
@@ -40,11 +41,13 @@ def check_writable(path: Path | None) -> None:
         os.close(fd)
 
 
-def with_keylog(handler: Handler, path: Path | None, warn: Callable[[str], None]) -> Handler:
+def with_keylog(
+    handler: Handler, path: Path | None, warn: Callable[[str], None], lang: str = "en"
+) -> Handler:
     """``handler``, and also append this connection's key log line to ``path``.
 
     Make one per connection. Without a path, ``handler`` itself. A write
-    that fails is a warning (``warn``); the connection goes on.
+    that fails is a warning (``warn``, in ``lang``); the connection goes on.
     """
     if path is None:
         return handler
@@ -57,6 +60,7 @@ def with_keylog(handler: Handler, path: Path | None, warn: Callable[[str], None]
             try:
                 append_line(path, line)
             except OSError as exc:
-                warn(f"cannot write the key log {path}: {exc.strerror or exc}")
+                why = exc.strerror or exc
+                warn(status_text("keylog_unwritable", lang, path=path, why=why))
 
     return on_event

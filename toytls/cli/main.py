@@ -32,7 +32,8 @@ def _certs(args: argparse.Namespace) -> int:
     from . import certs
     from .console import Console
 
-    return certs.run(CertsOptions.from_args(args), Console())
+    options = CertsOptions.from_args(args)
+    return certs.run(options, Console(lang=options.lang))
 
 
 def _demo(args: argparse.Namespace) -> int:

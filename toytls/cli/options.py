@@ -250,11 +250,13 @@ class CertsOptions:
     name: str = "localhost"
     #: replace existing files
     force: bool = False
+    #: the language of what it says, "en" or "zh"
+    lang: str = "en"
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> CertsOptions:
         """The certs flags of a parsed command line."""
-        return cls(directory=args.dir, name=args.name, force=args.force)
+        return cls(directory=args.dir, name=args.name, force=args.force, lang=args.lang)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

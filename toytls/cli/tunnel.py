@@ -37,6 +37,7 @@ from .common import (
 )
 from .console import Console, parse_address
 from .options import TunnelOptions
+from .status_texts import status_text
 
 
 class _Refused(Exception):
@@ -57,7 +58,7 @@ async def _open_toytls(
     Raises:
         _Refused: Unreachable, too slow, or refused (certificate or protocol).
     """
-    host, port = parse_address(options.connect, what="--connect")
+    host, port = parse_address(options.connect, what="--connect", lang=console.lang)
     prefix = f"#{number} "
     try:
         tcp = await open_onwards(host, port, console.lang, toytls_server=True)
@@ -102,9 +103,8 @@ async def _handle(
     try:
         await _tunnel_one(local, number, options=options, context=context, console=console)
     except Exception as exc:  # a bug must not take the other connections down
-        console.line(
-            f"internal error: {type(exc).__name__}: {exc}", style="yellow", prefix=f"#{number} "
-        )
+        text = status_text("internal_error", console.lang, kind=type(exc).__name__, error=exc)
+        console.line(text, style="yellow", prefix=f"#{number} ")
         console.record("internal_error", connection=number, error=f"{type(exc).__name__}: {exc}")
 
 
@@ -119,7 +119,8 @@ async def _tunnel_one(
     """Tunnel one local connection, logging how it went."""
     prefix = f"#{number} "
     peer = peer_of(local)
-    console.line(f"accepted {peer}; connecting to {options.connect}", prefix=prefix)
+    accepted = status_text("tunnel_accepted", console.lang, peer=peer, connect=options.connect)
+    console.line(accepted, prefix=prefix)
     console.record("connect", connection=number, peer=peer)
     try:
         result = await _relay(local, number, options=options, context=context, console=console)
@@ -138,7 +139,10 @@ async def _tunnel_one(
     how = _how_it_ended(result, console)
     console.forget(prefix)
     console.line(
-        f"{peer} {how} ({result.a_to_b} bytes sent through, {result.b_to_a} back)", prefix=prefix
+        status_text(
+            "tunnel_end", console.lang, peer=peer, how=how, up=result.a_to_b, down=result.b_to_a
+        ),
+        prefix=prefix,
     )
     console.record(
         "disconnect",
@@ -172,7 +176,11 @@ async def _relay(
             # The local program sees its connection fail (a reset), not a
             # clean end that could pass for an empty answer.
             await abort(local)
-            console.line(f"{peer} not tunnelled: {refused.reason}", style="red", prefix=prefix)
+            console.line(
+                status_text("not_tunnelled", console.lang, peer=peer, reason=refused.reason),
+                style="red",
+                prefix=prefix,
+            )
             console.record(
                 refused.kind,
                 connection=number,
@@ -202,10 +210,15 @@ async def _relay(
 def _log_up(stream: ToyTLSStream, number: int, console: Console) -> None:
     """The tunnel_up line: whom the toytls connection reached, and whether it was checked."""
     session = stream.session
-    check = "chain checked" if session.verified else "chain NOT checked (--insecure)"
+    check = status_text("chain_checked" if session.verified else "chain_not_checked", console.lang)
     console.line(
-        f"toytls up: {session.server_name!r}, {check}, "
-        f"key X fingerprint {session.session_key_fingerprint}",
+        status_text(
+            "tunnel_up",
+            console.lang,
+            name=session.server_name,
+            check=check,
+            fp=session.session_key_fingerprint,
+        ),
         style="green" if session.verified else "yellow",
         prefix=f"#{number} ",
     )
@@ -220,12 +233,14 @@ def _log_up(stream: ToyTLSStream, number: int, console: Console) -> None:
 
 def _how_it_ended(result: SpliceResult, console: Console) -> str:
     """ "closed", or "failed: …" naming the side that broke (b is the toytls side)."""
+    lang = console.lang
     if result.error is None:
-        return "closed"
+        return status_text("how_closed", lang)
     cause = result.error.__cause__
     if result.failed_side == "b" and cause is not None:
-        return f"failed: {failure_of(result.error, console).reason}"
-    return f"failed: the local program's connection broke ({cause or result.error})"
+        return status_text("how_failed", lang, why=failure_of(result.error, console).reason)
+    broke = status_text("local_broke", lang, error=cause or result.error)
+    return status_text("how_failed", lang, why=broke)
 
 
 async def serve(
@@ -241,7 +256,7 @@ async def serve(
         OSError: The address cannot be listened on.
         ValueError: ``options.accept`` is not HOST:PORT.
     """
-    host, port = parse_address(options.accept, what="--accept")
+    host, port = parse_address(options.accept, what="--accept", lang=console.lang)
     listeners = await trio.open_tcp_listeners(port, host=host)
     handler = functools.partial(
         _handle, options=options, context=context, console=console, counter=itertools.count(1)
@@ -250,8 +265,13 @@ async def serve(
         console,
         listeners,
         task_status,
-        f"tunnel listening on {{address}} (plain TCP) → toytls/1 to {options.connect} "
-        f"as {options.trust.server_name!r}; Ctrl-C stops",
+        status_text(
+            "tunnel_listening",
+            console.lang,
+            address="{address}",
+            connect=options.connect,
+            name=options.trust.server_name,
+        ),
         connect=options.connect,
     )
     await trio.serve_listeners(handler, listeners)
@@ -265,17 +285,14 @@ def run(options: TunnelOptions, console: Console) -> int:
         trust file (one error line).
     """
     try:
-        parse_address(options.accept, what="--accept")
-        parse_address(options.connect, what="--connect")
+        parse_address(options.accept, what="--accept", lang=console.lang)
+        parse_address(options.connect, what="--connect", lang=console.lang)
         context = build_context(options.trust, lang=console.lang)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
         console.error(usage_error_text(exc))
         return EXIT_USAGE
     if options.trust.insecure:
-        console.warn(
-            "--insecure: the server's certificate will NOT be checked on any tunnelled "
-            "connection. Anyone in between can pose as the server."
-        )
+        console.warn(status_text("tunnel_insecure", console.lang))
     return serve_until_stopped(
         serve, options, console, context, console=console, address=options.accept, what="tunnel"
     )

@@ -27,6 +27,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from .console import Console, parse_address
+from .status_texts import listen_error, status_text
 
 if TYPE_CHECKING:
     import trio
@@ -89,11 +90,12 @@ def run_workers(
         The highest exit status among the workers (130 or 143 after a
         signal), or 1 if the port cannot be reserved.
     """
-    host, port = parse_address(options.accept, what="--accept")
+    host, port = parse_address(options.accept, what="--accept", lang=console.lang)
     try:
         reserved = reuse_port_socket(host, port)  # bound, never listening
     except OSError as exc:
-        console.error(f"cannot listen on {options.accept}: {exc.strerror or exc}")
+        why = listen_error(exc, console.lang)
+        console.error(status_text("cannot_listen", console.lang, address=options.accept, why=why))
         return 1
     port = reserved.getsockname()[1]
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
