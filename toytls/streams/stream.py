@@ -237,7 +237,14 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
                 await self._drive_handshake()
             if scope.cancelled_caught:  # §6: dropped without an alert
                 timeout = self._context.handshake_timeout
-                self._break(ToyTLSError(f"no handshake within {timeout:g} s", alert=None))
+                self._break(
+                    ToyTLSError(
+                        f"no handshake within {timeout:g} s",
+                        alert=None,
+                        key="stream.handshake_timeout",
+                        params={"timeout": timeout},
+                    )
+                )
                 self._report(delivered=False)
                 await trio.aclose_forcefully(self.transport_stream)
                 self._check_status()
@@ -307,7 +314,11 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
             except trio.Cancelled:
                 # Some records may be sealed or sent and others not: like
                 # trio.SSLStream, a send_all cancelled part-way breaks the stream.
-                self._break(ToyTLSError("send_all was cancelled part-way", alert=None))
+                self._break(
+                    ToyTLSError(
+                        "send_all was cancelled part-way", alert=None, key="stream.send_cancelled"
+                    )
+                )
                 raise
         finally:
             conflict.held = False
