@@ -162,7 +162,8 @@ def test_level_2_shows_fields_and_keys(runs: dict[str, ConnectionPair]) -> None:
     assert "      server_name = 'localhost'" in lines
     assert f"      client_write_key = {short_hex(keys.schedule.client_write_key)}" in lines
     assert f"      key X = {short_hex(keys.secret, 16)}" in lines
-    assert "      data = b'Happy birthday!'" in lines
+    hexed = " ".join(f"{b:02x}" for b in b"Happy birthday!")
+    assert f"      data = “Happy birthday!” ({hexed})" in lines
     assert not any("record sent" in line for line in lines)
 
 
@@ -327,7 +328,7 @@ def test_explain_error_names_the_alert(runs: dict[str, ConnectionPair]) -> None:
     client_error = runs["swapped_key"].client.error
     server_error = runs["swapped_key"].server.error
     assert client_error is not None and server_error is not None
-    assert explain_error(client_error).startswith("certificate rejected with alert bad_certificate")
+    assert explain_error(client_error).startswith("certificate rejected (bad_certificate): ")
     assert "T ≠ S" in explain_error(client_error)
     assert explain_error(server_error).startswith(
         "the peer ended the connection with alert bad_certificate"

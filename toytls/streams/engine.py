@@ -76,6 +76,11 @@ def transport_error(exc: BaseException) -> ToyTLSError:
     return error
 
 
+def local_error(message: str, key: str, **params: object) -> ToyTLSError:
+    """A failure of this side's stream that no alert reports (a timeout, a cancel)."""
+    return ToyTLSError(message, alert=None, key=key, params=params)
+
+
 def _errno_of(exc: BaseException) -> int | None:
     """The OS error number behind ``exc`` (its causes followed), if any."""
     seen: BaseException | None = exc
@@ -252,11 +257,7 @@ class StreamEngine:
         if isinstance(exc, trio.Cancelled):
             # Part of a record may be on the wire: the stream can't go on,
             # because the peer's sequence numbers now differ.
-            self._break(
-                ToyTLSError(
-                    "a send was cancelled mid-record", alert=None, key="stream.cut_mid_record"
-                )
-            )
+            self._break(local_error("a send was cancelled mid-record", "stream.cut_mid_record"))
             self._report(delivered=False)
             raise exc
         self._break(transport_error(exc))
