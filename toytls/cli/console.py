@@ -212,12 +212,15 @@ class Console:
             self.line(text, style=_style_of(event), prefix=prefix)
         if self.hexdump and isinstance(event, ev.RecordSent | ev.RecordReceived):
             arrow = "→" if isinstance(event, ev.RecordSent) else "←"
-            self.line(f"{arrow} record", style="dim", prefix=prefix)
+            self.line(
+                f"{arrow} {'记录' if self.lang == 'zh' else 'record'}", style="dim", prefix=prefix
+            )
             for text in annotate_record(
                 event.record,
                 plaintext=event.plaintext if event.seq is not None else None,
                 seq=event.seq,
                 nonce=event.nonce,
+                lang=self.lang,
             ):
                 self.line(text, prefix=prefix + "    ")
 
