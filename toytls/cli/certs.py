@@ -17,6 +17,7 @@ def run(options: CertsOptions, console: Console) -> int:
     from ..core.certificates import describe_certificate
     from ..pki.files import PKI_FILES, write_pki
     from ..pki.generate import generate_pki
+    from ..story.error_texts import describe_error
 
     directory = options.directory
     # Refuse before announcing work that will not be done.
@@ -36,7 +37,7 @@ def run(options: CertsOptions, console: Console) -> int:
         console.error(f"{exc} (use --force to replace them)")
         return EXIT_USAGE
     except (OSError, ValueError) as exc:
-        console.error(str(exc))
+        console.error(describe_error(exc, console.lang))
         return EXIT_USAGE
     # The honest chain, with what the article calls each part.
     for label, certificate in (

@@ -20,7 +20,7 @@ from cryptography import x509
 from ..core import events as ev
 from ..core.errors import CertificateVerifyError, ToyTLSError
 from ..story.command_texts import command_text
-from ..story.narration import explain_error
+from ..story.error_texts import describe_error
 from ..streams.closing import close_cleanly
 from ..streams.context import Context, create_default_context
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
@@ -141,7 +141,7 @@ def failure_of(exc: BaseException, console: Console) -> Failed:
         name = cause.alert_name
         return Failed(
             EXIT_CERTIFICATE_REJECTED,
-            f"certificate rejected ({name}): {cause.reason}",
+            describe_error(cause, console.lang),
             name,
             short=f"数字证书被拒绝（{name}）" if zh else f"certificate rejected ({name})",
         )
@@ -151,7 +151,9 @@ def failure_of(exc: BaseException, console: Console) -> Failed:
             short = "连接失败" if name is None else f"连接失败（{name}）"
         else:
             short = "connection failed" if name is None else f"connection failed ({name})"
-        return Failed(EXIT_CONNECTION_FAILED, explain_error(cause, console.lang), name, short=short)
+        return Failed(
+            EXIT_CONNECTION_FAILED, describe_error(cause, console.lang), name, short=short
+        )
     return Failed(EXIT_CONNECTION_FAILED, f"connection failed: {cause or exc}")
 
 
@@ -351,7 +353,7 @@ def run(options: ClientOptions, console: Console) -> int:
             console.hand_roots = hand_added_roots(options.trust, context)
         check_writable(options.keylog)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
-        console.error(usage_error_text(exc))
+        console.error(usage_error_text(exc, console.lang))
         return EXIT_USAGE
     if options.trust.insecure:
         console.warn(
@@ -365,7 +367,7 @@ def run(options: ClientOptions, console: Console) -> int:
     except Failed as failure:
         # The narration's verdict or "connection failed" line has told the
         # reason already; say it once.
-        told = failure.short is not None and console.wants_events and not console.json_mode
+        told = failure.short is not None and not console.json_mode
         console.error(failure.short if told and failure.short else failure.reason)
         console.record(
             "result",

@@ -18,8 +18,8 @@ from ..core import events as ev
 from ..core.constants import AlertDescription
 from ..core.errors import ToyTLSError
 from ..story.command_texts import command_text
+from ..story.error_texts import describe_logged
 from ..story.ladder_input import EventLog
-from ..story.narration import alert_meaning
 from ..streams.closing import close_cleanly
 from ..streams.context import Context, create_server_context
 from ..streams.stream import ToyTLSStream
@@ -225,12 +225,7 @@ APPS: dict[str, App] = {"echo": _echo, "chat": _chat, "http": _http, "forward": 
 
 def _describe_failure(error: BaseException | None, console: Console) -> str:
     if isinstance(error, ToyTLSError):
-        if error.from_peer and error.alert is not None:
-            meaning = alert_meaning(int(error.alert), console.lang, fatal=True)
-            return f"alert received: {error.alert_name} — {meaning}"
-        if error.alert is not None:
-            return f"alert sent: {error.alert_name} — {error}"
-        return str(error)
+        return describe_logged(error, console.lang)
     return str(error) if error else "connection broken"
 
 
@@ -414,7 +409,7 @@ def run(options: ServerOptions, console: Console) -> int:
         context = None if options.plaintext else build_context(options)
         check_writable(options.keylog)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
-        console.error(usage_error_text(exc))
+        console.error(usage_error_text(exc, console.lang))
         return EXIT_USAGE
     if options.plaintext:
         console.warn("plaintext mode: everything crosses the network readable and changeable")

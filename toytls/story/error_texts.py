@@ -159,7 +159,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     # --- the connection, alerts and the handshake (§2, §5) ---------------------
     "connection.truncated": (
         "the connection was cut without close_notify (truncation): the data may be incomplete",
-        "连接没有经过 close_notify 就被切断了（截断）：收到的数据可能不完整",
+        "还没收到 close_notify，连接就被切断了（截断）：收到的数据可能不完整",
     ),
     "connection.closed_in_handshake": (
         "the peer closed the connection during the handshake ({state})",
@@ -317,6 +317,8 @@ FRAMES: dict[str, tuple[str, str]] = {
         "code {code} is not defined by toytls/1; it ends the connection all the same",
         "toytls/1 没有定义代码 {code}；它同样会结束连接",
     ),
+    "log_sent": ("alert sent: {alert} — {why}", "发出警报 {alert}：{why}"),
+    "log_received": ("alert received: {alert} — {meaning}", "收到警报 {alert}：{meaning}"),
     "quoted": ("{text}", "出错了，英文原文是：“{text}”"),
 }
 
@@ -502,3 +504,22 @@ def describe_error(exc: BaseException, lang: str = "en") -> str:
         return FRAMES["sent"][which].format(alert=name, why=specific)
     meaning = alert_meaning(int(error.alert), lang)
     return FRAMES["sent_unknown"][which].format(alert=name, meaning=meaning, why=error.message)
+
+
+def describe_logged(error: ToyTLSError, lang: str = "en") -> str:
+    """A connection error as a server's log says it, after "failed: ".
+
+    "alert sent: NAME — reason" when this side sent the alert, "alert
+    received: NAME — what it means" when the peer did, else the reason.
+
+    Raises:
+        ValueError: An unknown ``lang``.
+    """
+    which = lang_index(lang)
+    if error.alert is None:
+        return describe_reason(error, lang)
+    if error.from_peer:
+        meaning = alert_meaning(int(error.alert), lang, fatal=True)
+        return FRAMES["log_received"][which].format(alert=error.alert_name, meaning=meaning)
+    why = describe_reason(error, lang)
+    return FRAMES["log_sent"][which].format(alert=error.alert_name, why=why)
