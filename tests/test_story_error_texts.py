@@ -32,6 +32,7 @@ import trio
 import trio.testing
 from alert_cases import SERVER_ALERTS
 from cryptography.hazmat.primitives.asymmetric import ec
+from english import english
 from helpers import client_config, der, failure
 
 import toytls
@@ -54,19 +55,6 @@ from toytls.story.narration import Narrator
 from toytls.streams.engine import transport_error
 
 # --- the English detector ------------------------------------------------------
-
-#: Quoted text (a name, a peer's words, a library's message) may be English.
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|“[^”]*”|`[^`]*`")
-#: Identifiers, hex, paths, DNs, numbers: anything with one of = _ / . digits.
-_IDENTIFIER = re.compile(r"[A-Za-z0-9_.=/+\\-]*[=_/.0-9][A-Za-z0-9_.=/+\\-]*")
-#: Three lowercase English words in a row: a sentence, not a name.
-_SENTENCE = re.compile(r"(?:\b[a-z][a-z'’-]+\b[ ,:;]+){2,}\b[a-z][a-z'’-]+\b")
-
-
-def english(text: str) -> list[str]:
-    """The English sentences left in ``text`` (none in good Chinese)."""
-    bare = _IDENTIFIER.sub(" ", _QUOTED.sub(" ", text))
-    return _SENTENCE.findall(bare)
 
 
 def test_the_detector_finds_english_and_lets_names_through() -> None:

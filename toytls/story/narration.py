@@ -378,7 +378,7 @@ class Narrator:
         head = " ".join(f"{b:02x}" for b in data[:PREVIEW_HEX])
         if len(data) > PREVIEW_HEX:
             head = self._say("hex_cut", hex=head, n=len(data))
-        if text is None:
+        if not text:  # not UTF-8, or not one whole character of it (or empty)
             return f"{INDENT}data = {head}"
         if len(text) > PREVIEW_CHARS or len(data) > PREVIEW_BYTES:
             text = text[:PREVIEW_CHARS] + "…"
