@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from english import english
 from helpers import traced_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -202,3 +203,62 @@ def test_never_raises_on_any_bytes(
     assert lines and all(isinstance(text, str) for text in lines)
     if plaintext is None:
         rows_match(lines, record, b"")
+
+
+# --- in Chinese ------------------------------------------------------------------
+
+
+def note(text: str) -> str:
+    """The annotation of a dump line: no offset, no hex, no |ascii| column."""
+    if ROW.match(text):
+        text = text[4 + 2 + 47 + 2 :]
+    return re.sub(r"\s*\|.*\|$", "", text)
+
+
+def test_chinese_notes_on_the_same_rows(records: list[Traced]) -> None:
+    """``lang="zh"`` changes the notes only: every row shows the same bytes."""
+    for record in records:
+        en = dump(record)
+        zh = annotate_record(
+            record.record, plaintext=record.plaintext, seq=record.seq, nonce=record.nonce, lang="zh"
+        )
+        assert len(zh) == len(en)
+        for mine, theirs in zip(zh, en, strict=True):
+            shown, original = ROW.match(mine), ROW.match(theirs)
+            assert (shown and shown.groups()) == (original and original.groups())
+            assert english(note(mine)) == [], mine
+        assert zh != en
+        assert any(english(note(text)) for text in en)  # the check can see English
+
+
+def test_chinese_notes(records: list[Traced]) -> None:
+    def zh(record: Traced) -> list[str]:
+        return annotate_record(
+            record.record, plaintext=record.plaintext, seq=record.seq, nonce=record.nonce, lang="zh"
+        )
+
+    hello = zh(records[0])
+    assert hello[2] == line(3, "00 2e", "length = 46（fragment 的长度）")
+    assert hello[4] == line(6, "00 00 2a", "length = 42（uint24，消息体的长度）")
+    assert hello[5].endswith("random（32 字节）")
+    assert hello[7] == line(0x29, "09", "server_name 长度 = 9")
+    finished = records[4]
+    notes = [text.strip() for text in zh(finished) if not ROW.match(text)]
+    assert "seq = 0（隐含的序号：双方各自计数，从不在线路上发送）" in notes
+    assert "── 解密后：36 字节的 handshake ──" in notes
+    assert line(0, "68 65 6c 6c 6f", "应用数据（5 字节）  |hello|") in zh(records[6])
+    assert any(re.fullmatch(r"[0-9a-f]{4}  … \d+ 字节 …", text) for text in zh(records[2]))
+
+
+def test_chinese_notes_on_malformed_records(records: list[Traced]) -> None:
+    wrong = annotate_record(bytes.fromhex("63030300010041"), lang="zh")
+    assert wrong[0].endswith("content_type = 99（未知的记录类型（格式错误））")
+    assert wrong[-1].endswith("（格式错误）记录之后还多出 1 字节")
+    for record in (records[0], records[2], records[3]):
+        whole = record.record
+        for end in [*range(12), *range(12, len(whole), 37)]:
+            lines = annotate_record(whole[:end], lang="zh")
+            assert any("（格式错误）" in text for text in lines)
+            assert all(english(note(text)) == [] for text in lines), lines
+    with pytest.raises(ValueError, match="lang"):
+        annotate_record(records[0].record, lang="fr")

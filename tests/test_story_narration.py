@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+from english import english
 from helpers import ConnectionPair, client_config, der, server_config, traced_session
 
 from toytls import events as ev
@@ -162,7 +163,8 @@ def test_level_2_shows_fields_and_keys(runs: dict[str, ConnectionPair]) -> None:
     assert "      server_name = 'localhost'" in lines
     assert f"      client_write_key = {short_hex(keys.schedule.client_write_key)}" in lines
     assert f"      key X = {short_hex(keys.secret, 16)}" in lines
-    assert "      data = b'Happy birthday!'" in lines
+    hexed = " ".join(f"{b:02x}" for b in b"Happy birthday!")
+    assert f"      data = “Happy birthday!” ({hexed})" in lines
     assert not any("record sent" in line for line in lines)
 
 
@@ -289,6 +291,47 @@ def test_chinese_rejection(runs: dict[str, ConnectionPair]) -> None:
     assert any(line.startswith("[3/6] 结论：拒绝（警报 bad_certificate") for line in lines)
 
 
+def test_level_3_in_chinese_has_no_english_sentence(pki: PKI) -> None:
+    pair = traced_session(pki, client_says="你好".encode(), server_says="你好".encode())
+    for role in ("client", "server"):
+        lines = narrate(getattr(pair, f"{role}_events"), lang="zh", level=3, role=role)
+        assert [line for line in lines if english(line)] == []
+    client = narrate(pair.client_events, lang="zh", level=2)
+    assert "      data = “你好”（e4 bd a0 e5 a5 bd）" in client
+    assert (
+        "      协议 toytls/1，加密 AES-128-GCM，server_name = 'localhost'，证书链已验证" in client
+    )
+    assert any(line.startswith("      第 1 张证书的 SHA-256 指纹 = ") for line in client)
+    english_lines = narrate(pair.client_events, level=2)
+    assert "      data = “你好” (e4 bd a0 e5 a5 bd)" in english_lines
+    assert any("verified = True" in line for line in english_lines)
+    assert any(english(line) for line in english_lines)  # the check can see English
+
+
+@pytest.mark.parametrize(
+    ("data", "en", "zh"),
+    [
+        (b"\xff\xfe\x00", "data = ff fe 00", "data = ff fe 00"),
+        (b"line one\nline two", "data = “line one\\nline two” (", "data = “line one\\nline two”（"),
+        (
+            "好" * 60,
+            "data = “" + "好" * 48 + "…” (e5 a5 bd e5 a5 bd",
+            "data = “" + "好" * 48 + "…”（e5 a5 bd",
+        ),
+        (bytes(range(0x61, 0x7B)) * 2, "… 52 bytes in all)", "…，共 52 字节）"),
+        ("好".encode()[:2], "data = e5 a5", "data = e5 a5"),
+    ],
+    ids=["not-utf8", "newline", "long-chinese", "long-hex", "cut-character"],
+)
+def test_data_is_shown_as_text_and_hex(data: bytes | str, en: str, zh: str) -> None:
+    raw = data.encode() if isinstance(data, str) else data
+    event = ev.ApplicationData(data=raw)
+    (_, english_line) = Narrator(level=2).describe(event)
+    (_, chinese_line) = Narrator(level=2, lang="zh").describe(event)
+    assert en in english_line and zh in chinese_line
+    assert english_line.startswith("      data = ")
+
+
 # --- roles, errors, alerts ----------------------------------------------------------
 
 
@@ -327,7 +370,7 @@ def test_explain_error_names_the_alert(runs: dict[str, ConnectionPair]) -> None:
     client_error = runs["swapped_key"].client.error
     server_error = runs["swapped_key"].server.error
     assert client_error is not None and server_error is not None
-    assert explain_error(client_error).startswith("certificate rejected with alert bad_certificate")
+    assert explain_error(client_error).startswith("certificate rejected (bad_certificate): ")
     assert "T ≠ S" in explain_error(client_error)
     assert explain_error(server_error).startswith(
         "the peer ended the connection with alert bad_certificate"

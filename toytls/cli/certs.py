@@ -33,6 +33,7 @@ def run(options: CertsOptions, console: Console) -> int:
     from ..core.certificates import describe_certificate
     from ..pki.files import PKI_FILES, write_pki
     from ..pki.generate import generate_pki
+    from ..story.error_texts import describe_error
 
     lang = console.lang
     directory = options.directory
@@ -50,7 +51,7 @@ def run(options: CertsOptions, console: Console) -> int:
         console.error(status_text("certs_exist_race", lang, error=exc))
         return EXIT_USAGE
     except (OSError, ValueError) as exc:
-        console.error(str(exc))
+        console.error(describe_error(exc, console.lang))
         return EXIT_USAGE
     labels = {key: status_text(f"field_{key}", lang) for key in _FIELDS}
     columns = max(_width(label) for label in labels.values()) + 1

@@ -20,7 +20,7 @@ from cryptography import x509
 from ..core import events as ev
 from ..core.errors import CertificateVerifyError, ToyTLSError
 from ..story.command_texts import command_text
-from ..story.narration import explain_error
+from ..story.error_texts import describe_error
 from ..streams.closing import close_cleanly
 from ..streams.context import Context, create_default_context
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
@@ -139,7 +139,7 @@ def failure_of(exc: BaseException, console: Console) -> Failed:
         name = cause.alert_name
         return Failed(
             EXIT_CERTIFICATE_REJECTED,
-            status_text("certificate_rejected", lang, alert=name, reason=cause.reason),
+            describe_error(cause, console.lang),
             name,
             short=status_text("certificate_rejected_short", lang, alert=name),
         )
@@ -149,7 +149,7 @@ def failure_of(exc: BaseException, console: Console) -> Failed:
             short = status_text("connection_failed_short", lang)
         else:
             short = status_text("connection_failed_alert", lang, alert=name)
-        return Failed(EXIT_CONNECTION_FAILED, explain_error(cause, console.lang), name, short=short)
+        return Failed(EXIT_CONNECTION_FAILED, describe_error(cause, lang), name, short=short)
     return Failed(EXIT_CONNECTION_FAILED, status_text("connection_failed", lang, why=cause or exc))
 
 
@@ -354,7 +354,7 @@ def run(options: ClientOptions, console: Console) -> int:
             console.hand_roots = hand_added_roots(options.trust, context)
         check_writable(options.keylog)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
-        console.error(usage_error_text(exc))
+        console.error(usage_error_text(exc, console.lang))
         return EXIT_USAGE
     if options.trust.insecure:
         console.warn(status_text("client_insecure", console.lang))
@@ -365,7 +365,7 @@ def run(options: ClientOptions, console: Console) -> int:
     except Failed as failure:
         # The narration's verdict or "connection failed" line has told the
         # reason already; say it once.
-        told = failure.short is not None and console.wants_events and not console.json_mode
+        told = failure.short is not None and not console.json_mode
         console.error(failure.short if told and failure.short else failure.reason)
         console.record(
             "result",

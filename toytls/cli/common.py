@@ -218,11 +218,11 @@ def fail(message: str, status: int = EXIT_FAILED) -> int:
     return status
 
 
-def usage_error_text(exc: BaseException) -> str:
-    """One line for a bad file or value given on the command line."""
-    if isinstance(exc, OSError) and exc.filename is not None:
-        return f"{exc.filename}: {exc.strerror or exc}"
-    return str(exc)
+def usage_error_text(exc: BaseException, lang: str = "en") -> str:
+    """One line for a bad file or value given on the command line, in ``lang``."""
+    from ..story.error_texts import describe_error
+
+    return describe_error(exc, lang)
 
 
 def stop_status(signum: int) -> int:

@@ -221,6 +221,7 @@ class Console:
                 plaintext=event.plaintext if event.seq is not None else None,
                 seq=event.seq,
                 nonce=event.nonce,
+                lang=self.lang,
             ):
                 self.line(text, prefix=prefix + "    ")
 

@@ -16,7 +16,7 @@ from ..core import events as ev
 from ..core.constants import AlertDescription
 from ..core.errors import ToyTLSError
 from ..story.command_texts import command_text
-from ..story.narration import alert_meaning
+from ..story.error_texts import describe_logged
 from ..streams.closing import close_cleanly
 from ..streams.context import Context, create_server_context
 from ..streams.stream import ToyTLSStream
@@ -49,12 +49,7 @@ def build_context(options: ServerOptions, lang: str = "en") -> Context:
 def _describe_failure(error: BaseException | None, console: Console) -> str:
     lang = console.lang
     if isinstance(error, ToyTLSError):
-        if error.from_peer and error.alert is not None:
-            meaning = alert_meaning(int(error.alert), lang, fatal=True)
-            return status_text("alert_received", lang, alert=error.alert_name, meaning=meaning)
-        if error.alert is not None:
-            return status_text("alert_sent", lang, alert=error.alert_name, error=str(error))
-        return str(error)
+        return describe_logged(error, lang)
     return str(error) if error else status_text("connection_broken", lang)
 
 
@@ -251,7 +246,7 @@ def run(options: ServerOptions, console: Console) -> int:
         context = None if options.plaintext else build_context(options, console.lang)
         check_writable(options.keylog)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
-        console.error(usage_error_text(exc))
+        console.error(usage_error_text(exc, console.lang))
         return EXIT_USAGE
     if options.plaintext:
         console.warn(status_text("server_plaintext", console.lang))

@@ -289,7 +289,7 @@ def run(options: TunnelOptions, console: Console) -> int:
         parse_address(options.connect, what="--connect", lang=console.lang)
         context = build_context(options.trust, lang=console.lang)
     except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
-        console.error(usage_error_text(exc))
+        console.error(usage_error_text(exc, console.lang))
         return EXIT_USAGE
     if options.trust.insecure:
         console.warn(status_text("tunnel_insecure", console.lang))

@@ -31,9 +31,14 @@ class Parser:
         """How many bytes are left unread."""
         return len(self._data) - self._pos
 
-    def fail(self, problem: str) -> DecodeError:
-        """Return (not raise) a decode error that names the structure."""
-        return DecodeError(f"malformed {self._what}: {problem}")
+    def fail(self, problem: str, key: str, **params: object) -> DecodeError:
+        """Return (not raise) a decode error that names the structure.
+
+        ``key`` and ``params`` say ``problem`` for people; ``what`` is added.
+        """
+        return DecodeError(
+            f"malformed {self._what}: {problem}", key=key, params={"what": self._what, **params}
+        )
 
     def uint(self, size: int) -> int:
         """Read an unsigned integer of ``size`` bytes.
@@ -51,7 +56,12 @@ class Parser:
         """
         end = self._pos + size
         if end > len(self._data):
-            raise self.fail(f"needs {size} more bytes, has {self.remaining}")
+            raise self.fail(
+                f"needs {size} more bytes, has {self.remaining}",
+                "decode.short",
+                size=size,
+                remaining=self.remaining,
+            )
         chunk = self._data[self._pos : end]
         self._pos = end
         return chunk
@@ -64,7 +74,13 @@ class Parser:
         """
         length = self.uint(length_size)
         if not minimum <= length <= maximum:
-            raise self.fail(f"length {length} outside {minimum}..{maximum}")
+            raise self.fail(
+                f"length {length} outside {minimum}..{maximum}",
+                "decode.length_range",
+                length=length,
+                minimum=minimum,
+                maximum=maximum,
+            )
         return self.fixed(length)
 
     def finish(self) -> None:
@@ -74,7 +90,7 @@ class Parser:
             DecodeError: Bytes are left over.
         """
         if self.remaining:
-            raise self.fail(f"{self.remaining} trailing bytes")
+            raise self.fail(f"{self.remaining} trailing bytes", "decode.trailing", n=self.remaining)
 
 
 def uint_bytes(value: int, size: int) -> bytes:

@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .constants import HANDSHAKE_HEADER_SIZE, MAX_CERTIFICATES, MAX_PLAINTEXT
-from .errors import DecodeError
+from .errors import ConfigError, DecodeError
 from .messages import check_server_name
 
 
@@ -27,12 +27,18 @@ def normalize_server_name(name: str) -> str:
     """
     lowered = name.lower()
     if not 1 <= len(lowered) <= 253:
-        raise ValueError(f"server name {name!r} must be 1 to 253 characters long")
+        raise ConfigError(
+            f"server name {name!r} must be 1 to 253 characters long",
+            key="config.name_length",
+            params={"name": name},
+        )
     try:
         check_server_name(lowered)
     except DecodeError:
-        raise ValueError(
-            f"server name {name!r} may only hold letters, digits, '.' and '-'"
+        raise ConfigError(
+            f"server name {name!r} may only hold letters, digits, '.' and '-'",
+            key="config.name_chars",
+            params={"name": name},
         ) from None
     return lowered
 
@@ -82,25 +88,34 @@ class ServerConfig:
     def __post_init__(self) -> None:
         chain = self.certificate_chain
         if not 1 <= len(chain) <= MAX_CERTIFICATES:
-            raise ValueError(
-                f"a certificate chain holds 1 to {MAX_CERTIFICATES} certificates, not {len(chain)}"
+            raise ConfigError(
+                f"a certificate chain holds 1 to {MAX_CERTIFICATES} certificates, not {len(chain)}",
+                key="config.chain_length",
+                params={"maximum": MAX_CERTIFICATES, "n": len(chain)},
             )
         size = HANDSHAKE_HEADER_SIZE + 3 + sum(3 + len(der) for der in chain)
         if size > MAX_PLAINTEXT:
-            raise ValueError(
+            raise ConfigError(
                 f"the Certificate message would be {size} bytes; "
-                f"it must fit in one record ({MAX_PLAINTEXT})"
+                f"it must fit in one record ({MAX_PLAINTEXT})",
+                key="config.chain_size",
+                params={"size": size, "limit": MAX_PLAINTEXT},
             )
         ours = self.private_key.public_key().public_numbers()
         if not _holds_key(chain[0], ours):
             for index, der in enumerate(chain[1:], start=2):
                 if _holds_key(der, ours):
-                    raise ValueError(
+                    raise ConfigError(
                         f"the chain is out of order: the private key belongs to certificate "
                         f"{index} of {len(chain)}, but the first certificate must be that "
-                        "leaf (the order is leaf, intermediates, root)"
+                        "leaf (the order is leaf, intermediates, root)",
+                        key="config.chain_order",
+                        params={"index": index, "n": len(chain)},
                     )
-            raise ValueError("the private key does not belong to the first certificate")
+            raise ConfigError(
+                "the private key does not belong to the first certificate",
+                key="config.key_mismatch",
+            )
         object.__setattr__(self, "modulus_bytes", (self.private_key.key_size + 7) // 8)
 
 

@@ -339,15 +339,22 @@ class Connection(HandshakeSteps, RecordReading):
                 "the connection was cut without close_notify (truncation): "
                 "the data may be incomplete",
                 alert=None,
+                key="connection.truncated",
             )
         raise ToyTLSError(
             f"the peer closed the connection during the handshake ({self.state.value})",
             alert=None,
+            key="connection.closed_in_handshake",
+            params={"state": self.state.value},
         )
 
     def _handle_alert(self, payload: bytes, events: list[ev.Event]) -> None:
         if len(payload) != PLAIN_ALERT_SIZE:
-            raise DecodeError(f"an alert is 2 bytes, this one is {len(payload)}")
+            raise DecodeError(
+                f"an alert is 2 bytes, this one is {len(payload)}",
+                key="alert.size",
+                params={"n": len(payload)},
+            )
         level, code = payload[0], payload[1]
         events.append(ev.AlertReceived(level=level, description=code))
         if payload != _CLOSE_NOTIFY:
@@ -360,6 +367,8 @@ class Connection(HandshakeSteps, RecordReading):
                 f"the peer sent alert {alert_name(code)} (level {level})",
                 alert=described,
                 from_peer=True,
+                key="alert.received",
+                params={"alert": alert_name(code), "level": level},
             )
         row = transition(self.role, self.state, Signal.CLOSE_NOTIFY_RECEIVED)
         assert row is not None  # ACCEPTED_CONTENT let the alert in
@@ -370,6 +379,7 @@ class Connection(HandshakeSteps, RecordReading):
                 "the peer aborted the handshake with close_notify",
                 alert=AlertDescription.CLOSE_NOTIFY,
                 from_peer=True,
+                key="handshake.aborted",
             )
         events.append(ev.CloseNotifyReceived())
         self.state = row.next

@@ -66,9 +66,9 @@ from .verification import parse_chain
 _M = TypeVar("_M", ClientHello, ServerHello, Certificate, ClientKeyExchange, Finished)
 
 
-def unexpected(what: str) -> ToyTLSError:
+def unexpected(what: str, key: str, **params: object) -> ToyTLSError:
     """The error for a record or message the state machine does not allow."""
-    return ToyTLSError(what, alert=AlertDescription.UNEXPECTED_MESSAGE)
+    return ToyTLSError(what, alert=AlertDescription.UNEXPECTED_MESSAGE, key=key, params=params)
 
 
 class HandshakeSteps:
@@ -124,7 +124,10 @@ class HandshakeSteps:
         row = None if expect is None else transition(self.role, self.state, expect)
         if row is None or expect is None:
             raise unexpected(
-                f"handshake message {message.msg_type} not allowed in state '{self.state.value}'"
+                f"handshake message {message.msg_type} not allowed in state '{self.state.value}'",
+                "handshake.unexpected",
+                msg_type=int(message.msg_type),
+                state=self.state.value,
             )
         _STEPS[expect](self, ev.HandshakeMessageReceived(message=message, raw=payload), events)
         if self.state is not State.CLOSED:
@@ -148,6 +151,8 @@ class HandshakeSteps:
             raise ToyTLSError(
                 f"this server does not serve {hello.server_name!r}",
                 alert=AlertDescription.UNRECOGNIZED_NAME,
+                key="handshake.unrecognized_name",
+                params={"name": hello.server_name},
             )
         self._accept(received, events)
         self._client_random = hello.random
@@ -244,6 +249,7 @@ class HandshakeSteps:
             raise ToyTLSError(
                 "the peer's Finished does not match: it holds other keys or saw another handshake",
                 alert=AlertDescription.DECRYPT_ERROR,
+                key="handshake.finished_mismatch",
             )
         self._accept(received, events)
         if self.role is Role.SERVER:
@@ -296,5 +302,6 @@ def _rsa_key(leaf: x509.Certificate) -> rsa.RSAPublicKey:
         raise CertificateVerifyError(
             "the leaf certificate's key is not RSA, so key X cannot be sent to it",
             alert=AlertDescription.BAD_CERTIFICATE,
+            key="cert.no_rsa_for_x",
         )
     return key

@@ -130,8 +130,12 @@ def parse_message(data: bytes) -> AnyMessage:
     msg_type = outer.uint(1)
     length = outer.uint(3)
     if length != len(data) - HANDSHAKE_HEADER_SIZE:
+        held = len(data) - HANDSHAKE_HEADER_SIZE
         raise outer.fail(
-            f"length field says {length}, record holds {len(data) - HANDSHAKE_HEADER_SIZE}"
+            f"length field says {length}, record holds {held}",
+            "decode.length_field",
+            length=length,
+            held=held,
         )
     body = outer.fixed(length)
     reader = _BODY_READERS.get(msg_type)
@@ -198,6 +202,8 @@ def check_server_name(name: str) -> None:
         raise DecodeError(
             f"server_name {name!r} holds bytes outside [a-z0-9.-]",
             alert=AlertDescription.ILLEGAL_PARAMETER,
+            key="decode.server_name",
+            params={"name": name},
         )
 
 
@@ -210,7 +216,9 @@ def check_certificate_count(message: Certificate) -> None:
     if not 1 <= len(message.certificates) <= MAX_CERTIFICATES:
         raise DecodeError(
             f"Certificate carries {len(message.certificates)} entries; "
-            f"1 to {MAX_CERTIFICATES} are allowed"
+            f"1 to {MAX_CERTIFICATES} are allowed",
+            key="decode.certificate_count",
+            params={"n": len(message.certificates), "maximum": MAX_CERTIFICATES},
         )
 
 
@@ -223,7 +231,9 @@ def check_secret_length(message: ClientKeyExchange, modulus_bytes: int) -> None:
     if len(message.encrypted_secret) != modulus_bytes:
         raise DecodeError(
             f"encrypted_secret is {len(message.encrypted_secret)} bytes; "
-            f"the server key needs exactly {modulus_bytes}"
+            f"the server key needs exactly {modulus_bytes}",
+            key="decode.secret_length",
+            params={"n": len(message.encrypted_secret), "size": modulus_bytes},
         )
 
 

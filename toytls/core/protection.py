@@ -28,7 +28,11 @@ _HEADER = struct.Struct(">BHH")
 
 def _exhausted() -> ToyTLSError:
     # §3.4: close rather than wrap. No alert: it would need a seq too.
-    return ToyTLSError("sequence numbers exhausted; the connection must close", alert=None)
+    return ToyTLSError(
+        "sequence numbers exhausted; the connection must close",
+        alert=None,
+        key="record.seq_exhausted",
+    )
 
 
 class _Direction:
@@ -121,6 +125,8 @@ class RecordOpener(_Direction):
             raise ToyTLSError(
                 f"protected record of {len(fragment)} bytes is shorter than its tag",
                 alert=AlertDescription.BAD_RECORD_MAC,
+                key="record.shorter_than_tag",
+                params={"n": len(fragment)},
             )
         try:
             plaintext = self._aead.decrypt(nonce, fragment, header)
@@ -129,5 +135,7 @@ class RecordOpener(_Direction):
                 f"record {seq} failed to decrypt: it was changed, replayed, "
                 "reordered or sealed under other keys",
                 alert=AlertDescription.BAD_RECORD_MAC,
+                key="record.bad_mac",
+                params={"seq": seq},
             ) from None
         return plaintext, seq, nonce

@@ -123,14 +123,21 @@ class RecordReading:
             )
         if content_type not in ACCEPTED_CONTENT[self.state]:
             raise unexpected(
-                f"{content_type.name.lower()} record not allowed in state '{self.state.value}'"
+                f"{content_type.name.lower()} record not allowed in state '{self.state.value}'",
+                "record.unexpected",
+                type=content_type.name.lower(),
+                state=self.state.value,
             )
         if plaintext:
             self._empty_records = 0
         if content_type is ContentType.APPLICATION_DATA:
             self._handle_application_data(plaintext, events)
         elif not plaintext:
-            raise DecodeError(f"empty {content_type.name.lower()} record")
+            raise DecodeError(
+                f"empty {content_type.name.lower()} record",
+                key="record.empty",
+                params={"type": content_type.name.lower()},
+            )
         elif content_type is ContentType.ALERT:
             self._handle_alert(plaintext, events)
         else:
@@ -155,4 +162,8 @@ class RecordReading:
     def _count_empty_record(self) -> None:
         self._empty_records += 1
         if self._empty_records > MAX_EMPTY_RECORDS:
-            raise unexpected(f"more than {MAX_EMPTY_RECORDS} empty records in a row")
+            raise unexpected(
+                f"more than {MAX_EMPTY_RECORDS} empty records in a row",
+                "record.too_many_empty",
+                limit=MAX_EMPTY_RECORDS,
+            )

@@ -65,17 +65,23 @@ def check_header(header: bytes, limit: int) -> tuple[ContentType, int]:
         raise ToyTLSError(
             f"unknown record content type {header[0]}",
             alert=AlertDescription.UNEXPECTED_MESSAGE,
+            key="record.unknown_type",
+            params={"type": header[0]},
         )
     if header[1] != 1 or header[2] != 0:  # 0x0100
         raise ToyTLSError(
             f"record version 0x{bytes(header[1:3]).hex()} is not toytls/1 (0x0100)",
             alert=AlertDescription.PROTOCOL_VERSION,
+            key="record.version",
+            params={"version": bytes(header[1:3]).hex()},
         )
     length = (header[3] << 8) | header[4]
     if length > limit:
         raise ToyTLSError(
             f"record of {length} bytes is over the limit of {limit}",
             alert=AlertDescription.RECORD_OVERFLOW,
+            key="record.overflow",
+            params={"length": length, "limit": limit},
         )
     return content_type, length
 

@@ -11,12 +11,12 @@ client is about to encrypt its secret to it.
 
 When the verifier says no, its message is terse ("candidates exhausted: …")
 and does not follow §4's order. So :func:`verify_server_chain` then
-*explains* the failure: it inspects the chain row by row in §4's order with
-``cryptography``'s own tools (name matching, ``verify_directly_issued_by``,
-validity dates, extensions) and raises the first row that fails, with its
-alert and a sentence for people. The explanation never turns a rejection
-into an acceptance: if it finds nothing, the verifier's own message is used
-with ``bad_certificate``.
+*explains* the failure (:mod:`toytls.core.refusals`): it inspects the chain
+row by row in §4's order with ``cryptography``'s own tools (name matching,
+``verify_directly_issued_by``, validity dates, extensions) and raises the
+first row that fails, with its alert and a sentence for people. The
+explanation never turns a rejection into an acceptance: if it finds nothing,
+the verifier's own message is used with ``bad_certificate``.
 
 :func:`check_links` is for narration only. It shows the article's two
 digests for each link — S, the SHA-256 of the signed part of a certificate,
@@ -31,35 +31,20 @@ from __future__ import annotations
 
 import datetime
 import functools
-import itertools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.utils import CryptographyDeprecationWarning
-from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from .constants import AlertDescription
 from .errors import CertificateVerifyError
-from .links import (
-    build_path,
-    is_current,
-    recover_digest,
-    sha256,
-    signed_by,
-    utc,
-)
-
-#: §4 — the smallest RSA modulus the client encrypts its secret to.
-MIN_RSA_BITS = 2048
-
-_Check = Callable[[], "CertificateVerifyError | None"]
-_E = TypeVar("_E", bound=x509.ExtensionType)
+from .links import utc
+from .refusals import explain, weak_key
 
 #: What cryptography raises for a certificate that is not well formed.
 _MALFORMED = (
@@ -69,16 +54,6 @@ _MALFORMED = (
     x509.DuplicateExtension,
     x509.UnsupportedGeneralNameType,
 )
-
-#: Names of the extendedKeyUsage purposes a reason may mention.
-_EKU_NAMES = {
-    ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
-    ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
-    ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
-    ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
-    ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
-    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
-}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -123,7 +98,9 @@ def parse_chain(ders: Sequence[bytes]) -> list[x509.Certificate]:
     """
     if not ders:
         raise CertificateVerifyError(
-            "the server sent no certificate", alert=AlertDescription.DECODE_ERROR
+            "the server sent no certificate",
+            alert=AlertDescription.DECODE_ERROR,
+            key="cert.none_sent",
         )
     return [_parse_one(index, der) for index, der in enumerate(ders)]
 
@@ -165,6 +142,8 @@ def _malformed(index: int, exc: Exception) -> CertificateVerifyError:
     return CertificateVerifyError(
         f"certificate {index} is not well-formed DER: {exc}",
         alert=AlertDescription.DECODE_ERROR,
+        key="cert.malformed",
+        params={"index": index, "detail": str(exc)},
     )
 
 
@@ -215,6 +194,7 @@ def verify_server_certificates(
         raise CertificateVerifyError(
             "no trusted root certificates are configured",
             alert=AlertDescription.UNKNOWN_CA,
+            key="cert.no_roots",
         )
     try:
         verifier = (
@@ -227,190 +207,14 @@ def verify_server_certificates(
         raise CertificateVerifyError(
             f"{server_name!r} is not a valid DNS name, so no certificate can match it",
             alert=AlertDescription.BAD_CERTIFICATE,
+            key="cert.bad_dns_name",
+            params={"name": server_name},
         ) from exc
     try:
         path = verifier.verify(chain[0], list(chain[1:]))
     except VerificationError as exc:
-        raise _explain(chain, roots, server_name, when, str(exc)) from exc
-    weak = _weak_key(path[0], leaf=True)
+        raise explain(chain, roots, server_name, when, str(exc)) from exc
+    weak = weak_key(path[0], leaf=True)
     if weak is not None:
         raise weak
     return VerifiedChain(path=tuple(path), server_name=server_name)
-
-
-# --- explaining a rejection, row by row in §4's order -------------------------
-
-
-def _bad(reason: str) -> CertificateVerifyError:
-    return CertificateVerifyError(reason, alert=AlertDescription.BAD_CERTIFICATE)
-
-
-def _who(cert: x509.Certificate) -> str:
-    return cert.subject.rfc4514_string()
-
-
-def _explain(
-    chain: Sequence[x509.Certificate],
-    roots: Sequence[x509.Certificate],
-    server_name: str,
-    now: datetime.datetime,
-    message: str,
-) -> CertificateVerifyError:
-    """Say which row of §4 a chain the verifier rejected fails first."""
-    path, anchored = build_path(chain, roots, now)
-    leaf = path[0]
-    rows: list[_Check] = [
-        lambda: None if anchored else _untrusted(path[-1]),
-        lambda: _bad_signature(path),
-        lambda: _outside_validity(path, now),
-        lambda: _not_a_ca(path),
-        lambda: _name_mismatch(leaf, server_name),
-        lambda: _bad_leaf_profile(leaf),
-        lambda: next(filter(None, (_weak_key(c, leaf=c is leaf) for c in path)), None),
-    ]
-    for row in rows:
-        error = row()
-        if error is not None:
-            return error
-    detail = message.removeprefix("validation failed: ")
-    return _bad(f"the chain breaks the certificate profile: {detail}")
-
-
-def _untrusted(last: x509.Certificate) -> CertificateVerifyError:
-    if last.issuer == last.subject:
-        reason = f"{_who(last)} is self-signed, and is not a trusted root"
-    else:
-        reason = (
-            f"{_who(last)} is issued by {last.issuer.rfc4514_string()}, which is not a trusted root"
-        )
-    return CertificateVerifyError(reason, alert=AlertDescription.UNKNOWN_CA)
-
-
-def _bad_signature(path: Sequence[x509.Certificate]) -> CertificateVerifyError | None:
-    for cert, issuer in itertools.pairwise(path):
-        if signed_by(cert, issuer):
-            continue
-        digest_s = sha256(cert.tbs_certificate_bytes)
-        digest_t = recover_digest(cert, issuer)
-        if digest_t is None:
-            detail = f"T cannot be recovered with {_who(issuer)}'s key"
-        else:
-            detail = f"T = {digest_t[:8].hex()}…, S = {digest_s[:8].hex()}…"
-        return _bad(
-            f"the signature on {_who(cert)} does not match its content: digest T ≠ S ({detail})"
-        )
-    return None
-
-
-def _when(moment: datetime.datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _outside_validity(
-    path: Sequence[x509.Certificate], now: datetime.datetime
-) -> CertificateVerifyError | None:
-    for cert in path:
-        if is_current(cert, now):
-            continue
-        start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
-        if now < start:
-            reason = f"{_who(cert)} is not yet valid: its validity starts {_when(start)}"
-        else:
-            reason = f"{_who(cert)} expired {_when(end)}"
-        return CertificateVerifyError(
-            f"{reason} (valid {_when(start)} to {_when(end)}, now {_when(now)})",
-            alert=AlertDescription.CERTIFICATE_EXPIRED,
-        )
-    return None
-
-
-def _extension(cert: x509.Certificate, kind: type[_E]) -> _E | None:
-    try:
-        return cert.extensions.get_extension_for_class(kind).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _not_a_ca(path: Sequence[x509.Certificate]) -> CertificateVerifyError | None:
-    for position in range(1, len(path)):
-        issuer, child = path[position], path[position - 1]
-        constraints = _extension(issuer, x509.BasicConstraints)
-        usage = _extension(issuer, x509.KeyUsage)
-        if constraints is None or not constraints.ca:
-            return _bad(
-                f"{_who(issuer)} issued {_who(child)} but is not a CA "
-                "(basicConstraints cA is not TRUE)"
-            )
-        if usage is None or not usage.key_cert_sign:
-            return _bad(
-                f"{_who(issuer)} issued {_who(child)} but may not sign "
-                "certificates (its keyUsage lacks keyCertSign)"
-            )
-        # RFC 5280 §4.2.1.9: self-issued CAs below do not count.
-        below = sum(1 for c in path[1:position] if c.issuer != c.subject)
-        limit = constraints.path_length
-        if limit is not None and below > limit:
-            return _bad(
-                f"{_who(issuer)} allows {limit} CA certificate(s) below it "
-                f"(pathLenConstraint {limit}), but {below} follow it"
-            )
-    return None
-
-
-def _dns_matches(pattern: str, name: str) -> bool:
-    """RFC 6125 §6.4: ASCII case-insensitive, ``*`` as the whole left-most label."""
-    pattern, name = pattern.lower(), name.lower()
-    if not pattern.startswith("*."):
-        return pattern == name
-    head, _, rest = name.partition(".")
-    return bool(head) and rest == pattern[2:]
-
-
-def _name_mismatch(leaf: x509.Certificate, server_name: str) -> CertificateVerifyError | None:
-    san = _extension(leaf, x509.SubjectAlternativeName)
-    if san is None:
-        return _bad(f"{_who(leaf)} has no subjectAltName, and the common name is never consulted")
-    names = san.get_values_for_type(x509.DNSName)
-    if any(_dns_matches(pattern, server_name) for pattern in names):
-        return None
-    held = ", ".join(names) if names else "no DNS name at all"
-    return _bad(f"the certificate is for {held}, not {server_name}")
-
-
-def _bad_leaf_profile(leaf: x509.Certificate) -> CertificateVerifyError | None:
-    constraints = _extension(leaf, x509.BasicConstraints)
-    if constraints is not None and constraints.ca:
-        return _bad(
-            f"the server certificate {_who(leaf)} is a CA (basicConstraints "
-            "cA=TRUE), which a leaf must not be"
-        )
-    usage = _extension(leaf, x509.ExtendedKeyUsage)
-    if usage is not None and ExtendedKeyUsageOID.SERVER_AUTH not in usage:
-        held = ", ".join(_EKU_NAMES.get(oid, oid.dotted_string) for oid in usage)
-        return _bad(
-            f"the server certificate {_who(leaf)} is not for servers: its "
-            f"extendedKeyUsage ({held}) lacks serverAuth"
-        )
-    return None
-
-
-def _weak_key(cert: x509.Certificate, *, leaf: bool) -> CertificateVerifyError | None:
-    """The key row of §4 for the leaf; for a CA, only RSA below 2048 bits.
-
-    The verifier enforces the same minimum on CA keys but allows other key
-    types there, so only a weak RSA CA key is named.
-    """
-    try:
-        key = cert.public_key()
-    except UnsupportedAlgorithm:
-        return _bad(f"{_who(cert)} has a key of a type toytls does not know")
-    if isinstance(key, rsa.RSAPublicKey):
-        if key.key_size < MIN_RSA_BITS:
-            return _bad(
-                f"weak key: RSA-{key.key_size} in {_who(cert)} "
-                f"(at least RSA-{MIN_RSA_BITS} is required)"
-            )
-        return None
-    if leaf:
-        return _bad(f"the server certificate's key is {type(key).__name__}, not RSA")
-    return None

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..core.certificates import dns_names
+from ..core.errors import ConfigError
 from .generate import PKI, AttackerKit, Issued, generate_pki
 
 #: File names that :func:`write_pki` writes and :func:`load_pki` reads.
@@ -53,12 +54,27 @@ PKI_FILES: tuple[str, ...] = (
 )
 
 
-class PEMError(ValueError):
+class PEMError(ConfigError):
     """PEM data that does not hold what the caller asked for.
 
     Raised for garbage, for PEM without a certificate, for an encrypted key
-    and for a key that is not RSA.
+    and for a key that is not RSA. A ``ValueError``; like every
+    :class:`~toytls.core.errors.ConfigError` it carries a message id.
     """
+
+
+class MissingFileError(FileNotFoundError):
+    """A file of the PKI directory is missing: ``toytls certs`` makes it.
+
+    Attributes:
+        key: The message id, for :mod:`toytls.story.error_texts`.
+        params: ``{"path": …}``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} not found — run `toytls certs` first")
+        self.key = "pem.missing"
+        self.params = {"path": str(path)}
 
 
 # --- encodings and descriptions ----------------------------------------------
@@ -89,7 +105,8 @@ def load_pem_certificates(data: bytes) -> list[x509.Certificate]:
     except ValueError:
         # cryptography's own message points at its FAQ; ours says what to fix.
         raise PEMError(
-            "not a PEM certificate bundle: no certificate could be read from it"
+            "not a PEM certificate bundle: no certificate could be read from it",
+            key="pem.no_certificate",
         ) from None
 
 
@@ -104,11 +121,19 @@ def load_pem_private_key_rsa(data: bytes) -> rsa.RSAPrivateKey:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
         # TypeError is how cryptography reports an encrypted key.
-        raise PEMError("not an unencrypted PEM private key: it is encrypted") from None
+        raise PEMError(
+            "not an unencrypted PEM private key: it is encrypted", key="pem.key_encrypted"
+        ) from None
     except (ValueError, UnsupportedAlgorithm):
-        raise PEMError("not an unencrypted PEM private key: no readable key in it") from None
+        raise PEMError(
+            "not an unencrypted PEM private key: no readable key in it", key="pem.no_key"
+        ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise PEMError(f"expected an RSA private key, got {type(key).__name__}")
+        raise PEMError(
+            f"expected an RSA private key, got {type(key).__name__}",
+            key="pem.not_rsa",
+            params={"key_type": type(key).__name__},
+        )
     return key
 
 
@@ -196,7 +221,11 @@ def write_pki(pki: PKI, directory: str | os.PathLike[str], *, force: bool = Fals
 def _read_one_certificate(base: Path, name: str) -> x509.Certificate:
     certs = load_pem_certificates((base / name).read_bytes())
     if len(certs) != 1:
-        raise PEMError(f"{base / name} holds {len(certs)} certificates, expected 1")
+        raise PEMError(
+            f"{base / name} holds {len(certs)} certificates, expected 1",
+            key="pem.not_one",
+            params={"file": str(base / name), "n": len(certs)},
+        )
     return certs[0]
 
 
@@ -204,7 +233,11 @@ def _read_issued(base: Path, cert_name: str, key_name: str) -> Issued:
     cert = _read_one_certificate(base, cert_name)
     key = load_pem_private_key_rsa((base / key_name).read_bytes())
     if cert.public_key() != key.public_key():
-        raise PEMError(f"{base / key_name} is not the key of {base / cert_name}")
+        raise PEMError(
+            f"{base / key_name} is not the key of {base / cert_name}",
+            key="pem.key_mismatch",
+            params={"key_file": str(base / key_name), "cert_file": str(base / cert_name)},
+        )
     return Issued(certificate=cert, key=key)
 
 
@@ -226,11 +259,21 @@ def load_pki(directory: str | os.PathLike[str]) -> PKI:
     chain = load_pem_certificates((base / CHAIN_FILE).read_bytes())
     if chain != [server.certificate, intermediate.certificate]:
         raise PEMError(
-            f"{base / CHAIN_FILE} is not {SERVER_CERT_FILE} followed by {INTERMEDIATE_CERT_FILE}"
+            f"{base / CHAIN_FILE} is not {SERVER_CERT_FILE} followed by {INTERMEDIATE_CERT_FILE}",
+            key="pem.chain_order",
+            params={
+                "file": str(base / CHAIN_FILE),
+                "server": SERVER_CERT_FILE,
+                "intermediate": INTERMEDIATE_CERT_FILE,
+            },
         )
     names = dns_names(server.certificate)
     if not names:
-        raise PEMError(f"{base / SERVER_CERT_FILE} has no dNSName in subjectAltName")
+        raise PEMError(
+            f"{base / SERVER_CERT_FILE} has no dNSName in subjectAltName",
+            key="pem.no_dns_name",
+            params={"file": str(base / SERVER_CERT_FILE)},
+        )
     return PKI(
         root=root,
         intermediate=intermediate,
@@ -289,7 +332,7 @@ def load_attacker_kit(directory: Path) -> AttackerKit:
     def read(name: str) -> bytes:
         path = directory / name
         if not path.exists():
-            raise FileNotFoundError(f"{path} not found — run `toytls certs` first")
+            raise MissingFileError(path)
         return path.read_bytes()
 
     root_certificate = load_pem_certificates(read(ATTACKER_ROOT_CERT_FILE))[0]

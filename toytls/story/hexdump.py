@@ -26,6 +26,8 @@ from ..core.constants import (
     HandshakeType,
     alert_name,
 )
+from .error_texts import lang_index
+from .hexdump_texts import HEXDUMP_TEXT
 
 #: Bytes per line of hex.
 WIDTH = 16
@@ -66,14 +68,24 @@ class _Dump:
     """A cursor over ``data`` that writes one annotated line per field row.
 
     ``base`` is the offset of ``data[0]`` in the bytes being dumped, so that
-    nested structures keep the outer offsets.
+    nested structures keep the outer offsets; ``which`` is the language of
+    the notes (0 English, 1 Chinese).
     """
 
-    def __init__(self, data: bytes, base: int, lines: list[str]) -> None:
+    def __init__(self, data: bytes, base: int, lines: list[str], which: int = 0) -> None:
         self.data = data
         self.base = base
         self.pos = 0
         self.lines = lines
+        self.which = which
+
+    def say(self, key: str, **values: object) -> str:
+        """The note ``key`` in this dump's language."""
+        return HEXDUMP_TEXT[key][self.which].format(**values)
+
+    def inner(self, data: bytes, base: int) -> _Dump:
+        """A cursor over ``data`` (at offset ``base``) that writes to the same lines."""
+        return _Dump(data, base, self.lines, self.which)
 
     @property
     def remaining(self) -> int:
@@ -101,7 +113,8 @@ class _Dump:
         for row in rows:
             if elided is not None and row == elided[1]:
                 skipped = elided[1] - elided[0]
-                self.lines.append(f"{self.base + start + elided[0]:04x}  … {skipped} bytes …")
+                elided_note = self.say("elided", n=skipped)
+                self.lines.append(f"{self.base + start + elided[0]:04x}  {elided_note}")
             piece = chunk[row : row + WIDTH]
             label = text if row == 0 else ""
             if ascii_text:
@@ -112,7 +125,7 @@ class _Dump:
     def take(self, size: int, what: str) -> bytes | None:
         """The next ``size`` bytes, or None (the rest marked malformed)."""
         if size > self.remaining:
-            self.rest(f"{what}: needs {size} bytes, {self.remaining} left")
+            self.rest(self.say("needs", what=what, size=size, left=self.remaining))
             return None
         return self.data[self.pos : self.pos + size]
 
@@ -122,14 +135,17 @@ class _Dump:
         if raw is None:
             return None
         value = int.from_bytes(raw, "big")
-        self.emit(raw, f"{name} = {value}" + (f" ({explain(value)})" if explain else ""))
+        if explain is None:
+            self.emit(raw, self.say("value", name=name, value=value))
+        else:
+            self.emit(raw, self.say("value_note", name=name, value=value, note=explain(value)))
         return value
 
     def fixed(self, size: int, name: str, *, ascii_text: bool = False) -> bytes | None:
         """Read and show a fixed-size field."""
         raw = self.take(size, name)
         if raw is not None:
-            self.emit(raw, f"{name} ({size} bytes)", ascii_text=ascii_text)
+            self.emit(raw, self.say("sized", name=name, size=size), ascii_text=ascii_text)
         return raw
 
     def vector(
@@ -143,56 +159,59 @@ class _Dump:
         ``note`` is shown after its value.
         """
         explain = None if note is None else (lambda _: note)
-        length = self.uint(length_size, label or f"{name} length", explain)
+        length = self.uint(length_size, label or self.say("length_of", name=name), explain)
         if length is None:
             return None
         if length > self.remaining:
-            self.note(f"(malformed) {name} length {length}: only {self.remaining} bytes follow")
+            self.note(self.say("past_end", name=name, length=length, left=self.remaining))
         body = self.data[self.pos : self.pos + length]
-        inner = _Dump(body, self.base + self.pos, self.lines)
+        inner = self.inner(body, self.base + self.pos)
         self.pos += len(body)
         return length, inner
 
     def rest(self, problem: str) -> None:
         """Show whatever is left as malformed, with ``problem``."""
         if self.remaining:
-            self.emit(self.data[self.pos :], f"(malformed) {problem}")
+            self.emit(self.data[self.pos :], self.say("malformed", problem=problem))
         else:
-            self.note(f"(malformed) {problem}")
+            self.note(self.say("malformed", problem=problem))
 
     def finish(self, what: str) -> None:
-        """Mark bytes left over after a structure ended."""
+        """Mark bytes left over after a structure ended (``what``: a note key or a name)."""
         if self.remaining:
-            self.emit(self.data[self.pos :], f"(malformed) {self.remaining} bytes after {what}")
+            # A note's own words, or a message name (set apart in Chinese).
+            name = self.say(what) if what in HEXDUMP_TEXT else what + " " * self.which
+            self.emit(self.data[self.pos :], self.say("after", n=self.remaining, what=name))
 
 
 # --- contents ---------------------------------------------------------------------
 
 
-def _content_name(value: int) -> str:
+def _content_name(value: int, cursor: _Dump) -> str:
     try:
         return ContentType(value).name.lower()
     except ValueError:
-        return "unknown content type (malformed)"
+        return cursor.say("unknown_content_type")
 
 
 def _handshake(cursor: _Dump) -> None:
     """A handshake message: type, uint24 length and the body's fields."""
-    msg_type = cursor.uint(1, "msg_type", lambda v: _MESSAGE_NAMES.get(v, "unknown"))
+    unknown = cursor.say("unknown")
+    msg_type = cursor.uint(1, "msg_type", lambda v: _MESSAGE_NAMES.get(v, unknown))
     if msg_type is None:
         return
-    found = cursor.vector(3, "message body", "length", "uint24, of the body")
+    found = cursor.vector(3, cursor.say("message_body"), "length", cursor.say("uint24_of_body"))
     if found is None:
         return
     _, body = found
     reader = _BODY_READERS.get(msg_type)
     if reader is None:
         if body.remaining:
-            body.emit(body.data, f"body ({body.remaining} bytes)")
+            body.emit(body.data, body.say("body", n=body.remaining))
         return
     reader(body)
-    body.finish(_MESSAGE_NAMES.get(msg_type, "the message"))
-    cursor.finish("the handshake message")
+    body.finish(_MESSAGE_NAMES.get(msg_type, "the_message"))
+    cursor.finish("the_handshake_message")
 
 
 def _client_hello(body: _Dump) -> None:
@@ -221,16 +240,17 @@ def _certificate(body: _Dump) -> None:
         der = entry[1].data
         if der:
             subject = der_subject(der)
-            entry[1].emit(der, f"DER: {subject}" if subject else "DER (not a certificate)")
+            note = entry[1].say("der", subject=subject) if subject else None
+            entry[1].emit(der, note or entry[1].say("not_a_certificate"))
         else:
-            entries.note(f"(malformed) cert_data[{index}] is empty")
+            entries.note(entries.say("empty_entry", index=index))
         index += 1
 
 
 def _client_key_exchange(body: _Dump) -> None:
     found = body.vector(2, "encrypted_secret")
     if found is not None and found[1].remaining:
-        found[1].emit(found[1].data, "encrypted_secret: key X under RSA-OAEP(B+)")
+        found[1].emit(found[1].data, found[1].say("encrypted_secret"))
 
 
 def _finished(body: _Dump) -> None:
@@ -246,33 +266,34 @@ _BODY_READERS: dict[int, Callable[[_Dump], None]] = {
 }
 
 
-def _level_name(value: int) -> str:
+def _level_name(value: int, cursor: _Dump) -> str:
     try:
         return AlertLevel(value).name.lower()
     except ValueError:
-        return "unknown level"
+        return cursor.say("unknown_level")
 
 
 def _alert(cursor: _Dump) -> None:
-    if cursor.uint(1, "level", _level_name) is None:
+    if cursor.uint(1, "level", lambda v: _level_name(v, cursor)) is None:
         return
     if cursor.uint(1, "description", alert_name) is None:
         return
-    cursor.finish("the alert")
+    cursor.finish("the_alert")
 
 
 def _content(cursor: _Dump, content_type: int) -> None:
     """Annotate a fragment (or plaintext) of the given content type."""
     if not cursor.remaining:
-        cursor.note("(empty)")
+        cursor.note(cursor.say("empty"))
     elif content_type == ContentType.HANDSHAKE:
         _handshake(cursor)
     elif content_type == ContentType.ALERT:
         _alert(cursor)
     elif content_type == ContentType.APPLICATION_DATA:
-        cursor.emit(cursor.data, f"application data ({cursor.remaining} bytes)", ascii_text=True)
+        note = cursor.say("application_data", n=cursor.remaining)
+        cursor.emit(cursor.data, note, ascii_text=True)
     else:
-        cursor.emit(cursor.data, f"fragment ({cursor.remaining} bytes, unknown content type)")
+        cursor.emit(cursor.data, cursor.say("fragment", n=cursor.remaining))
 
 
 # --- records ----------------------------------------------------------------------
@@ -292,20 +313,20 @@ def _looks_protected(content_type: int, fragment: bytes) -> bool:
 
 
 def _header(cursor: _Dump) -> tuple[int, int] | None:
-    content_type = cursor.uint(1, "content_type", _content_name)
+    content_type = cursor.uint(1, "content_type", lambda v: _content_name(v, cursor))
     if content_type is None:
         return None
     version = cursor.take(2, "version")
     if version is None:
         return None
     number = int.from_bytes(version, "big")
-    known = "toytls/1" if number == PROTOCOL_VERSION else "not toytls/1 (malformed)"
-    cursor.emit(version, f"version = 0x{number:04x} ({known})")
-    length = cursor.uint(2, "length", lambda _: "of the fragment")
+    known = cursor.say("toytls1" if number == PROTOCOL_VERSION else "not_toytls1")
+    cursor.emit(version, cursor.say("version", number=number, known=known))
+    length = cursor.uint(2, "length", lambda _: cursor.say("of_fragment"))
     if length is None:
         return None
     if length != cursor.remaining:
-        cursor.note(f"(malformed) length says {length}, {cursor.remaining} bytes follow")
+        cursor.note(cursor.say("length_says", length=length, left=cursor.remaining))
     return content_type, length
 
 
@@ -316,6 +337,7 @@ def annotate_record(
     seq: int | None = None,
     nonce: bytes | None = None,
     protected: bool | None = None,
+    lang: str = "en",
 ) -> list[str]:
     """An annotated hex dump of one record, one string per line.
 
@@ -330,13 +352,15 @@ def annotate_record(
             ``seq``/``nonce``/``plaintext``, else from the bytes (application
             data always is; a 2-byte alert or a well-framed handshake
             message is not).
+        lang: The language of the notes, ``"en"`` or ``"zh"``; field
+            names stay the protocol's.
 
     Returns:
         Lines of ``offset  hex  annotation``; never raises, whatever the
         bytes: what does not parse is marked ``(malformed)``.
     """
     lines: list[str] = []
-    cursor = _Dump(record, 0, lines)
+    cursor = _Dump(record, 0, lines, lang_index(lang))
     header = _header(cursor)
     if header is None:
         return lines
@@ -347,13 +371,13 @@ def annotate_record(
         protected = seq is not None or nonce is not None or given
         if plaintext is None and seq is None and nonce is None:
             protected = _looks_protected(content_type, fragment)
-    body = _Dump(fragment, cursor.pos, lines)
+    body = cursor.inner(fragment, cursor.pos)
     if not protected:
         _content(body, content_type)
     else:
         _sealed(body, plaintext, seq, nonce, content_type)
     cursor.pos += len(fragment)
-    cursor.finish("the record")
+    cursor.finish("the_record")
     return lines
 
 
@@ -362,16 +386,17 @@ def _sealed(
 ) -> None:
     """A protected fragment: ciphertext, tag, then the plaintext if known."""
     if body.remaining < TAG_SIZE:
-        body.rest(f"protected fragment shorter than the {TAG_SIZE}-byte tag")
+        body.rest(body.say("short_tag", tag=TAG_SIZE))
     else:
         size = body.remaining - TAG_SIZE
         if size:
-            body.emit(body.data[:size], f"encrypted content ({size} bytes, AES-128-GCM)")
-        body.emit(body.data[size:], f"authentication tag ({TAG_SIZE} bytes)")
+            body.emit(body.data[:size], body.say("ciphertext", n=size))
+        body.emit(body.data[size:], body.say("tag", n=TAG_SIZE))
     if seq is not None:
-        body.note(f"seq = {seq} (implicit: counted by both sides, never sent)")
+        body.note(body.say("seq", seq=seq))
     if nonce is not None:
-        body.note(f"nonce = {nonce.hex()} (write_iv XOR seq)")
+        body.note(body.say("nonce", nonce=nonce.hex()))
     if plaintext is not None:
-        body.note(f"── decrypted: {len(plaintext)} bytes of {_content_name(content_type)} ──")
-        _content(_Dump(plaintext, 0, body.lines), content_type)
+        content = _content_name(content_type, body)
+        body.note(body.say("decrypted", n=len(plaintext), content=content))
+        _content(body.inner(plaintext, 0), content_type)

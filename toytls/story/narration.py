@@ -18,6 +18,7 @@ one-line-per-event narrator of ``toytls demo``.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping
 
@@ -33,13 +34,21 @@ from ..core.messages import (
     Finished,
     ServerHello,
 )
+from . import error_texts
+from .error_texts import describe_error, describe_reason, lang_index
+from .escape import printable
 from .hexdump import der_subject
-from .narration_texts import ALERT_MEANINGS, CLOSE_NOTIFY_AS_FAILURE, INDENT, TEXT
+from .narration_texts import INDENT, TEXT
 
 LANGUAGES = ("en", "zh")
 ROLES = ("client", "server", "proxy")
 #: 0 outcomes, 1 the six steps, 2 message fields and keys, 3 every record.
 LEVELS = (0, 1, 2, 3)
+#: Application data at level 2: this many bytes read as text, shown as at
+#: most this many characters, and this many bytes in hex.
+PREVIEW_BYTES = 192
+PREVIEW_CHARS = 48
+PREVIEW_HEX = 16
 
 _CN = re.compile(r"(?:^|,)CN=((?:[^,\\]|\\.)*)")
 
@@ -54,66 +63,30 @@ def short_hex(data: bytes, length: int = 8) -> str:
 
 
 def _check_lang(lang: str) -> int:
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
-    return LANGUAGES.index(lang)
+    return lang_index(lang)
 
 
 def alert_meaning(code: int, lang: str = "en", *, fatal: bool = False) -> str:
     """One plain sentence on what an alert code (§5) means for a person.
 
-    Args:
-        code: The alert description; codes the spec does not define are
-            described as such.
-        lang: ``"en"`` or ``"zh"``.
-        fatal: The alert ended the connection as a failure (sent at level
-            fatal, or as an error the peer reported). Only close_notify
-            reads differently then: it is no orderly close.
+    See :func:`toytls.story.error_texts.alert_meaning`.
 
     Raises:
         ValueError: An unknown ``lang``.
     """
-    which = _check_lang(lang)
-    if fatal and code == AlertDescription.CLOSE_NOTIFY:
-        return CLOSE_NOTIFY_AS_FAILURE[which]
-    meaning = ALERT_MEANINGS.get(code)
-    if meaning is not None:
-        return meaning[which]
-    if which == 0:
-        return f"code {code} is not defined by toytls/1; it ends the connection all the same"
-    return f"toytls/1 没有定义代码 {code}；它同样会结束连接"
+    return error_texts.alert_meaning(code, lang, fatal=fatal)
 
 
 def explain_error(error: ToyTLSError, lang: str = "en") -> str:
     """Say in one line what a connection error means, naming its alert.
 
-    Args:
-        error: The error, typically from :class:`~toytls.core.events.ConnectionFailed`
-            or ``BrokenResourceError.__cause__``.
-        lang: ``"en"`` or ``"zh"``.
+    The same as :func:`~toytls.story.error_texts.describe_error`, kept under
+    its older name.
 
     Raises:
         ValueError: An unknown ``lang``.
     """
-    en = _check_lang(lang) == 0
-    name = error.alert_name
-    if isinstance(error, CertificateVerifyError):
-        if en:
-            return f"certificate rejected with alert {name}: {error.reason}"
-        meaning = alert_meaning(error.alert or 0, lang)
-        return f"数字证书被拒绝（警报 {name}：{meaning}）：{error.reason}"
-    if error.alert is None:
-        if en:
-            return f"the connection ended without an alert: {error.message}"
-        return f"连接在没有警报的情况下结束：{error.message}"
-    meaning = alert_meaning(error.alert, lang, fatal=error.from_peer)
-    if error.from_peer:
-        if en:
-            return f"the peer ended the connection with alert {name}: {meaning}"
-        return f"对方以警报 {name} 结束了连接：{meaning}"
-    if en:
-        return f"this side sent alert {name}: {meaning} ({error.message})"
-    return f"本方发出警报 {name}：{meaning}（{error.message}）"
+    return describe_error(error, lang)
 
 
 def _common_name(subject: str) -> str:
@@ -236,7 +209,7 @@ class Narrator:
         if isinstance(event, ev.ApplicationData):
             return [
                 (1, self._say("data_received", n=len(event.data))),
-                (2, f"{INDENT}data = {_preview(event.data)}"),
+                (2, self._preview(event.data)),
             ]
         if isinstance(event, ev.CloseNotifyReceived):
             return [(0, self._say("close_received"))]
@@ -252,7 +225,7 @@ class Narrator:
             by_client = isinstance(message, ClientHello | ClientKeyExchange)
             self._side = "client" if by_client == sent else "server"
         way = "sent" if sent else "received"
-        fields = [(2, f"{INDENT}{name} = {value}") for name, value in _fields(message)]
+        fields = [(2, f"{INDENT}{name} = {value}") for name, value in self._fields(message)]
         if isinstance(message, ClientHello):
             return [(1, self._say(f"hello_{way}", name=message.server_name)), *fields]
         if isinstance(message, ServerHello):
@@ -337,12 +310,18 @@ class Narrator:
             (0, self._told("complete", fp=session.session_key_fingerprint)),
             (
                 2,
-                f"{INDENT}{session.protocol}, {session.cipher}, "
-                f"server_name = {session.server_name!r}, verified = {session.verified}",
+                self._say(
+                    "session_details",
+                    protocol=session.protocol,
+                    cipher=session.cipher,
+                    name=session.server_name,
+                    verified=session.verified,
+                    checked=TEXT["checked" if session.verified else "unchecked"][self._lang],
+                ),
             ),
         ]
         for index, fingerprint in enumerate(session.certificate_fingerprints):
-            lines.append((2, f"{INDENT}certificate {index} sha256 = {fingerprint[:16]}…"))
+            lines.append((2, self._say("fingerprint", index=index, fp=fingerprint[:16])))
         return lines
 
     def _alert(self, event: ev.AlertSent | ev.AlertReceived) -> list[tuple[int, str]]:
@@ -381,16 +360,49 @@ class Narrator:
         lines = [(3, self._say("record_sent" if sent else "record_received", kind=kind))]
         if sent and event.content_type is ContentType.APPLICATION_DATA and event.plaintext:
             lines.insert(0, (1, self._say("data_sent", n=len(event.plaintext))))
-            lines.insert(1, (2, f"{INDENT}data = {_preview(event.plaintext)}"))
+            lines.insert(1, (2, self._preview(event.plaintext)))
         return lines
 
     def _failed(self, error: ToyTLSError) -> list[tuple[int, str]]:
         if isinstance(error, CertificateVerifyError):
-            return [(0, self._say("chain_rejected", alert=error.alert_name, reason=error.reason))]
+            reason = describe_reason(error, self.lang)
+            return [(0, self._say("chain_rejected", alert=error.alert_name, reason=reason))]
         if error.from_peer and error.alert != AlertDescription.CLOSE_NOTIFY:
             # The AlertReceived line just before has told what the alert means.
             return [(0, self._say("failed_by_peer", alert=error.alert_name))]
-        return [(0, self._say("failed", why=explain_error(error, self.lang)))]
+        return [(0, self._say("failed", why=describe_error(error, self.lang)))]
+
+    def _preview(self, data: bytes) -> str:
+        """``data = “text” (hex)`` for level 2: the text if it is UTF-8, and its bytes."""
+        text = _utf8_head(data[:PREVIEW_BYTES])
+        head = " ".join(f"{b:02x}" for b in data[:PREVIEW_HEX])
+        if len(data) > PREVIEW_HEX:
+            head = self._say("hex_cut", hex=head, n=len(data))
+        if not text:  # not UTF-8, or not one whole character of it (or empty)
+            return f"{INDENT}data = {head}"
+        if len(text) > PREVIEW_CHARS or len(data) > PREVIEW_BYTES:
+            text = text[:PREVIEW_CHARS] + "…"
+        return self._say("data_preview", text=printable(text), hex=head)
+
+    def _fields(self, message: AnyMessage) -> list[tuple[str, str]]:
+        """The fields of a handshake message, short, for level 2."""
+        if isinstance(message, ClientHello):
+            name = repr(message.server_name)
+            return [("random", short_hex(message.random)), ("server_name", name)]
+        if isinstance(message, ServerHello):
+            return [("random", short_hex(message.random))]
+        if isinstance(message, Certificate):
+            not_one = TEXT["not_a_certificate"][self._lang]
+            return [
+                (f"cert_data[{i}]", f"{len(der)} B, {der_subject(der) or not_one}")
+                for i, der in enumerate(message.certificates)
+            ]
+        if isinstance(message, ClientKeyExchange):
+            secret = message.encrypted_secret
+            return [("encrypted_secret", f"{len(secret)} B, {short_hex(secret)}")]
+        if isinstance(message, Finished):
+            return [("verify_data", short_hex(message.verify_data))]
+        return [("body", f"{len(message.body)} B, {short_hex(message.body)}")]
 
 
 def _der_name(der: bytes) -> str:
@@ -398,25 +410,9 @@ def _der_name(der: bytes) -> str:
     return "?" if subject is None else _common_name(subject)
 
 
-def _preview(data: bytes, limit: int = 48) -> str:
-    text = repr(data[:limit])
-    return text + "…" if len(data) > limit else text
-
-
-def _fields(message: AnyMessage) -> list[tuple[str, str]]:
-    """The fields of a handshake message, short, for level 2."""
-    if isinstance(message, ClientHello):
-        return [("random", short_hex(message.random)), ("server_name", repr(message.server_name))]
-    if isinstance(message, ServerHello):
-        return [("random", short_hex(message.random))]
-    if isinstance(message, Certificate):
-        return [
-            (f"cert_data[{i}]", f"{len(der)} B, {der_subject(der) or 'not a certificate'}")
-            for i, der in enumerate(message.certificates)
-        ]
-    if isinstance(message, ClientKeyExchange):
-        secret = message.encrypted_secret
-        return [("encrypted_secret", f"{len(secret)} B, {short_hex(secret)}")]
-    if isinstance(message, Finished):
-        return [("verify_data", short_hex(message.verify_data))]
-    return [("body", f"{len(message.body)} B, {short_hex(message.body)}")]
+def _utf8_head(data: bytes) -> str | None:
+    """``data`` as text if it is UTF-8 (a character cut at its end allowed), else None."""
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+    except UnicodeDecodeError:
+        return None

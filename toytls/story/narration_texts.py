@@ -280,6 +280,19 @@ TEXT: dict[str, tuple[str, str]] = {
         "      close: the {peer} has finished sending (close_notify), a clean end of its data",
         "      关闭：{peer}已发送完毕（close_notify），数据完整结束",
     ),
+    "session_details": (
+        INDENT + "{protocol}, {cipher}, server_name = {name!r}, verified = {verified}",
+        INDENT + "协议 {protocol}，加密 {cipher}，server_name = {name!r}，{checked}",
+    ),
+    "checked": ("the chain was checked", "证书链已验证"),
+    "unchecked": ("the chain was not checked", "证书链未经验证"),
+    "fingerprint": (
+        INDENT + "certificate {index} sha256 = {fp}…",
+        INDENT + "第 {index} 张证书的 SHA-256 指纹 = {fp}…",
+    ),
+    "not_a_certificate": ("not a certificate", "不是数字证书"),
+    "data_preview": (INDENT + "data = “{text}” ({hex})", INDENT + "data = “{text}”（{hex}）"),
+    "hex_cut": ("{hex} … {n} bytes in all", "{hex} …，共 {n} 字节"),
     "failed": ("      connection failed: {why}", "      连接失败：{why}"),
     "failed_by_peer": (
         "      connection failed: the {peer} ended it with alert {alert}",

@@ -20,7 +20,8 @@ PAGE: dict[str, tuple[str, str]] = {
         "events each of them reported, with the real values of this run (fingerprints, "
         "digests S and T, key X's fingerprint). Names are the article's: the CA's keys A+/A−, "
         "the server's B+/B−, the session key X.",
-        "下面每个场景都在这台机器上真实运行过：一个服务器，有时有一个中间人，一个客户端，通过本机回环通信（场景 4 只是计时，在内存里运行）。"
+        "下面每个场景都在这台机器上真实运行过：一个服务器，有时有一个中间人，一个客户端，"
+        "通过本机回环通信（场景 4 只是计时，在内存里运行）。"
         "图是根据它们各自报告的事件画出来的，"
         "带着这次运行的真实数值（指纹、摘要S 和 T、密钥X 的指纹）。"
         "名字沿用文章的：CA 的公私钥 A+/A−，服务器的 B+/B−，会话密钥X。",

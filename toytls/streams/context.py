@@ -118,7 +118,7 @@ class Context:
         try:
             key = load_pem_private_key_rsa(Path(keyfile).read_bytes())
         except PEMError as exc:
-            raise ValueError(f"{keyfile}: {exc}") from None
+            raise exc.within(str(keyfile)) from None
         chain = tuple(c.public_bytes(serialization.Encoding.DER) for c in certificates)
         ServerConfig(certificate_chain=chain, private_key=key)  # checks the pair
         self.certificate_chain = chain
@@ -180,7 +180,7 @@ def _load_certificates(data: bytes, source: str) -> list[x509.Certificate]:
     try:
         return load_pem_certificates(data)
     except PEMError as exc:
-        raise ValueError(f"{source}: {exc}") from None
+        raise exc.within(source) from None
 
 
 def encode_server_name(server_hostname: str) -> str:

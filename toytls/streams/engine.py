@@ -65,9 +65,32 @@ class StreamState(enum.Enum):
 
 def transport_error(exc: BaseException) -> ToyTLSError:
     """The stream's error for a transport that failed with ``exc``."""
-    error = ToyTLSError(f"the transport failed: {exc or type(exc).__name__}", alert=None)
+    detail = str(exc) or type(exc).__name__
+    error = ToyTLSError(
+        f"the transport failed: {detail}",
+        alert=None,
+        key="stream.transport_failed",
+        params={"detail": detail, "errno": _errno_of(exc)},
+    )
     error.__cause__ = exc
     return error
+
+
+def local_error(message: str, key: str, **params: object) -> ToyTLSError:
+    """A failure of this side's stream that no alert reports (a timeout, a cancel)."""
+    return ToyTLSError(message, alert=None, key=key, params=params)
+
+
+def _errno_of(exc: BaseException) -> int | None:
+    """The OS error number behind ``exc`` (its causes followed), if any."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short chain; never a cycle
+        if seen is None:
+            return None
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return seen.errno
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class StreamEngine:
@@ -234,7 +257,7 @@ class StreamEngine:
         if isinstance(exc, trio.Cancelled):
             # Part of a record may be on the wire: the stream can't go on,
             # because the peer's sequence numbers now differ.
-            self._break(ToyTLSError("a send was cancelled mid-record", alert=None))
+            self._break(local_error("a send was cancelled mid-record", "stream.cut_mid_record"))
             self._report(delivered=False)
             raise exc
         self._break(transport_error(exc))

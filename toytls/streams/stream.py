@@ -39,7 +39,6 @@ import trio
 
 from ..core import events as ev
 from ..core.connection import Connection
-from ..core.errors import ToyTLSError
 from ..core.state import State
 from .conflict import Conflict
 from .context import Context, encode_server_name
@@ -47,6 +46,7 @@ from .engine import (
     EventHandler,
     StreamEngine,
     StreamState,
+    local_error,
     transport_error,
 )
 from .incoming import check_max_bytes, take
@@ -237,7 +237,8 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
                 await self._drive_handshake()
             if scope.cancelled_caught:  # §6: dropped without an alert
                 timeout = self._context.handshake_timeout
-                self._break(ToyTLSError(f"no handshake within {timeout:g} s", alert=None))
+                why = f"no handshake within {timeout:g} s"
+                self._break(local_error(why, "stream.handshake_timeout", timeout=timeout))
                 self._report(delivered=False)
                 await trio.aclose_forcefully(self.transport_stream)
                 self._check_status()
@@ -307,7 +308,7 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
             except trio.Cancelled:
                 # Some records may be sealed or sent and others not: like
                 # trio.SSLStream, a send_all cancelled part-way breaks the stream.
-                self._break(ToyTLSError("send_all was cancelled part-way", alert=None))
+                self._break(local_error("send_all was cancelled part-way", "stream.send_cancelled"))
                 raise
         finally:
             conflict.held = False
