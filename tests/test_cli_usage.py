@@ -39,7 +39,17 @@ from toytls.cli.parser import build_parser as _build_parser
 RUN_TIMEOUT = 20
 USAGE_TIMEOUT = 10
 
-COMMANDS = ("certs", "demo", "server", "client", "proxy", "inspect", "decode", "wireshark")
+COMMANDS = (
+    "certs",
+    "demo",
+    "server",
+    "client",
+    "tunnel",
+    "proxy",
+    "inspect",
+    "decode",
+    "wireshark",
+)
 
 
 # ---------------------------------------------------------------- helpers
@@ -143,21 +153,31 @@ def _subparser(name: str) -> argparse.ArgumentParser:
 HELP_SAYS: dict[str, tuple[str, ...]] = {
     "certs": ("example:", "toytls certs --dir certs --name localhost", "0600"),
     "demo": ("example:", "toytls demo", "偷梁换柱"),
-    "server": ("examples:", "--app chat", "@N text", "--plaintext", "handshake"),
+    "server": (
+        "examples:",
+        "--app chat",
+        "@N text",
+        "--plaintext",
+        "handshake",
+        "what you see:",
+        "-q keeps only the log lines",
+    ),
     "client": (
         "examples:",
         "--insecure",
         "--trust certs/attacker-root.pem",
         "3  certificate rejected",
         "4  connection or protocol failure",
+        "1  --http: the server answered 400 or more",
     ),
-    "proxy": ("example:", "swap-key", "own-ca", "truncate", "--rewrite OLD=NEW"),
+    "tunnel": ("examples:", "--forward HOST:PORT", "--insecure", "reset"),
+    "proxy": ("example:", "swap-key", "own-ca", "truncate", "--rewrite OLD=NEW", "M+/M−"),
     "inspect": ("examples:", "--issuer certs/intermediate.pem", "PKCS#1", "DigestInfo", "A+"),
     "decode": ("examples:", "--key certs/server.key", "--keylog keys.log", "key X", "B−"),
     "wireshark": ("examples:", "lua_script:", "4433", "Decode As"),
 }
-#: Commands that take no flags beyond --help.
-NO_FLAGS = ("wireshark",)
+#: Commands that take no flags beyond --help (wireshark has --lang, for its help).
+NO_FLAGS: tuple[str, ...] = ()
 
 
 @pytest.mark.parametrize("command", COMMANDS)

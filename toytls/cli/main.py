@@ -26,6 +26,7 @@ from .options import (
     TunnelOptions,
 )
 from .parser import build_parser
+from .parser_lang import choose_lang
 
 
 def _certs(args: argparse.Namespace) -> int:
@@ -110,16 +111,24 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``toytls`` command; returns the exit status."""
-    parser = build_parser(__version__)
-    args = parser.parse_args(argv)
+    """Run the ``toytls`` command; returns the exit status.
+
+    The language of the help and of argparse's errors is chosen from the
+    whole command line and the environment before parsing
+    (:func:`~.parser_lang.choose_lang`), so ``--lang zh`` may come before
+    or after ``--help``.
+    """
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    lang = choose_lang(arguments, os.environ)
+    parser = build_parser(__version__, lang=lang)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
     try:
         return _COMMANDS[args.command](args)
     except KeyboardInterrupt:
-        return fail("interrupted", EXIT_INTERRUPTED)
+        return fail("已中断" if lang == "zh" else "interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
         # stdout went away (``toytls demo | head``): stop quietly, and keep
         # Python from complaining again when it flushes at exit.

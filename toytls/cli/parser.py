@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import parser_texts as texts
+from .parser_lang import LANGUAGES, ToyParser, localise
 
 #: ``toytls proxy --mode`` choices: the values of :class:`toytls.attacker.modes.Mode`
 #: (spelled out so that --help need not import the attacker and cryptography).
@@ -28,24 +29,36 @@ PROXY_MODES = (
     "truncate",
 )
 
+#: The help of a plain ``--lang`` (demo, inspect, decode).
+_LANGUAGE = "language: en or zh (default: %(default)s)"
+
 if TYPE_CHECKING:
     # Subscriptable for the type checker only, not at run time.
-    _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+    _Commands = argparse._SubParsersAction[ToyParser]
 
 
-def build_parser(version: str | None = None) -> argparse.ArgumentParser:
+def build_parser(version: str | None = None, lang: str = "en") -> argparse.ArgumentParser:
     """The ``toytls`` parser with every command and its help.
 
     Args:
         version: What ``--version`` shows; by default the package's version.
+        lang: The language of the help and the usage errors ("en" or "zh"),
+            and the default of every ``--lang`` (see :mod:`.parser_lang`).
     """
-    parser = argparse.ArgumentParser(
+    parser = ToyParser(
         prog="toytls",
         description=texts.DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=texts.EXIT_STATUSES,
+        epilog=texts.exit_statuses(None),
     )
     parser.add_argument("--version", action="version", version=f"toytls {version or _version()}")
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="en",
+        help="language of the help and of the command's output: en or zh "
+        "(default: %(default)s; the environment variable TOYTLS_LANG sets it)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_certs(commands)
     _add_demo(commands)
@@ -54,6 +67,7 @@ def build_parser(version: str | None = None) -> argparse.ArgumentParser:
     _add_tunnel(commands)
     _add_proxy(commands)
     _add_see_inside(commands)
+    localise(parser, lang)
     return parser
 
 
@@ -75,7 +89,7 @@ def _sub(commands: _Commands, name: str, summary: str, text: str) -> argparse.Ar
         name,
         help=summary,
         description=text,
-        epilog=texts.EXIT_STATUSES,
+        epilog=texts.exit_statuses(name),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
@@ -92,7 +106,10 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("-q", "--quiet", action="store_true", help="only outcomes, not the steps")
     group.add_argument(
-        "--lang", choices=("en", "zh"), default="en", help="narration language (default: en)"
+        "--lang",
+        choices=LANGUAGES,
+        default="en",
+        help="narration language: en or zh (default: %(default)s)",
     )
     group.add_argument("--hexdump", action="store_true", help="annotate every record byte by byte")
     group.add_argument(
@@ -142,7 +159,7 @@ def _add_demo(commands: _Commands) -> None:
         commands, "demo", "watch HTTPS being built and attacked, in one terminal", texts.DEMO_HELP
     )
     demo.add_argument("--certs", type=Path, default=None, help="use (or create) the PKI here")
-    demo.add_argument("--lang", choices=("en", "zh"), default="en", help="language (default: en)")
+    demo.add_argument("--lang", choices=LANGUAGES, default="en", help=_LANGUAGE)
     demo.add_argument("--only", metavar="N[,M]", help="run only these scenarios, e.g. --only 6,12")
     demo.add_argument("--step", action="store_true", help="wait for Enter before each scenario")
     demo.add_argument(
@@ -251,13 +268,17 @@ def _add_proxy(commands: _Commands) -> None:
         "--upstream", default="127.0.0.1:4433", help="the real server (default: %(default)s)"
     )
     proxy.add_argument(
-        "--mode", required=True, metavar="MODE", choices=PROXY_MODES, help="the attack (see above)"
+        "--mode",
+        required=True,
+        metavar="MODE",
+        choices=PROXY_MODES,
+        help="the attack: one of the modes above",
     )
     proxy.add_argument(
         "--certs",
         type=Path,
         default=Path("certs"),
-        help="where the attacker's key and certificates are (default: certs)",
+        help="where the attacker's key M− and certificates are (default: certs)",
     )
     proxy.add_argument(
         "--rewrite",
@@ -302,11 +323,19 @@ def _add_see_inside(commands: _Commands) -> None:
         "--port", type=int, metavar="N", help="only TCP conversations with this port"
     )
     _add_plain_output(decode, json_help="one JSON object per record")
-    _sub(commands, "wireshark", "where the Wireshark dissector is", texts.WIRESHARK_HELP)
+    wireshark = _sub(
+        commands, "wireshark", "where the Wireshark dissector is", texts.WIRESHARK_HELP
+    )
+    wireshark.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="en",
+        help="language of this help: en or zh (default: %(default)s)",
+    )
 
 
 def _add_plain_output(parser: argparse.ArgumentParser, *, json_help: str) -> None:
     group = parser.add_argument_group("output")
-    group.add_argument("--lang", choices=("en", "zh"), default="en", help="language (default: en)")
+    group.add_argument("--lang", choices=LANGUAGES, default="en", help=_LANGUAGE)
     group.add_argument("--json", action="store_true", help=json_help)
     group.add_argument("--no-color", action="store_true", help="no colours")
