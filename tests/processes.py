@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 TOYTLS = [sys.executable, "-m", "toytls.cli.main"]
-ENV = {**os.environ, "PYTHONWARNINGS": "default", "PYTHONUNBUFFERED": "1"}
+#: The environment of every command a test runs: the caller's, minus a
+#: TOYTLS_LANG that would turn the English the tests read into Chinese.
+ENV = {
+    **{name: value for name, value in os.environ.items() if name != "TOYTLS_LANG"},
+    "PYTHONWARNINGS": "default",
+    "PYTHONUNBUFFERED": "1",
+}
 
 
 def parse_json_lines(text: str) -> list[dict[str, Any]]:
@@ -191,3 +198,63 @@ def run_client(
         stdin=stdin,
         timeout=timeout,
     )
+
+
+@dataclass
+class Text:
+    """A ``toytls`` server, proxy or tunnel in text mode, running in the background.
+
+    The first line that names a loopback address (after any warnings) must
+    give the one it listens on, in either language; :attr:`lines` is everything it printed so far.
+    """
+
+    args: tuple[str, ...]
+    process: subprocess.Popen[str] = field(init=False)
+    lines: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.process = subprocess.Popen(
+            [*TOYTLS, *self.args, "--no-color"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=ENV,
+        )
+        self._reader = threading.Thread(target=self._drain, args=(self.process.stdout,))
+        self._reader.start()
+        address = re.compile(r"127\.0\.0\.1:(\d+)")
+
+        def first_address() -> re.Match[str] | None:
+            return next(filter(None, map(address.search, list(self.lines))), None)
+
+        wait_until(lambda: first_address() or self.process.poll() is not None, timeout=30)
+        found = first_address()
+        if found is None:
+            self.stop()
+            raise AssertionError(f"{self.args} did not start: {self.lines}")
+        self.address = f"127.0.0.1:{found.group(1)}"
+
+    def _drain(self, pipe: IO[str] | None) -> None:
+        assert pipe is not None
+        for line in pipe:
+            self.lines.append(line.rstrip("\n"))
+
+    def stop(self) -> list[str]:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return self.lines
+
+    def __enter__(self) -> Text:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -151,7 +151,7 @@ def _add_certs(commands: _Commands) -> None:
     certs.add_argument("--dir", type=Path, default=Path("certs"), help="where (default: certs)")
     certs.add_argument("--name", default="localhost", help="the server's name (default: localhost)")
     certs.add_argument("--force", action="store_true", help="replace existing files")
-    certs.add_argument("--lang", choices=("en", "zh"), default="en", help="language (default: en)")
+    certs.add_argument("--lang", choices=LANGUAGES, default="en", help=_LANGUAGE)
 
 
 def _add_demo(commands: _Commands) -> None:

@@ -45,11 +45,14 @@ example:
 """
 
 DEMO_HELP = """\
-Run the story of HTTPS for real over loopback sockets, in one terminal:
-an honest connection with its chain of trust checked link by link, then
-the man in the middle who swaps the server's public key (偷梁换柱) —
-rejected by a client that checks certificates, successful against one
-that does not.
+Run the story of HTTPS in one terminal, for real: an honest connection
+with its chain of trust checked link by link, then the man in the middle
+who swaps the server's public key (偷梁换柱) — rejected by a client that
+checks certificates, successful against one that does not. Every scenario
+but one runs a real client, server and (for the attacks) proxy over
+loopback TCP, the article's first lessons too, with their own toy
+protocols; lesson 4 times RSA against AES in memory. Each scenario ends
+with one line naming the sockets it used (with --json: "transport").
 
 example:
   toytls demo
@@ -434,9 +437,12 @@ _CERTS_HELP_ZH = """\
 """
 
 _DEMO_HELP_ZH = """\
-在一个终端里，通过本机回环把 HTTPS 的故事真刀真枪地跑一遍：先是一次正常的
-连接，证书链一环一环地验证；然后中间人把服务器的公钥换掉（偷梁换柱）——
-会验证数字证书的客户端识破了它，不验证的客户端则上当受骗。
+在一个终端里，把 HTTPS 的故事真刀真枪地跑一遍：先是一次正常的连接，证书链
+一环一环地验证；然后中间人把服务器的公钥换掉（偷梁换柱）——会验证数字证书
+的客户端识破了它，不验证的客户端则上当受骗。除了一个场景，每个场景都让真实
+的客户端、服务器（攻击场景里还有代理）通过本机回环的 TCP 连接通信，文章开头
+那几课也一样，用的是它们各自的玩具协议；第 4 课只是在内存里比较 RSA 和 AES
+的速度。每个场景最后用一行说明它用了哪些套接字（加 --json 时是 "transport"）。
 
 示例：
   toytls demo
