@@ -2,16 +2,8 @@
 
 Real processes on 127.0.0.1, in text mode (not ``--json``): each command's
 stdout and stderr are read line by line and every line goes through
-:func:`english_in`, which strips what may stay as it is (ANSI codes, the
-log's time stamp, quoted spans, HTTP heads) and then looks for English:
-
-* three or more lowercase ASCII words in a row (a sentence),
-* two in a row ("connected from", "bytes in"),
-* a word and an ASCII colon ("reply: ", "WARNING: ", "toytls: "),
-* a one-word state ("disconnected", "closed", "interrupted").
-
-Protocol names (close_notify, ClientHello, unknown_ca), addresses, flags,
-hex and AES-128-GCM do not match. :func:`test_the_detector_finds_the_english_lines`
+:func:`english.english_in` (the detector every zh test shares; its
+own cases are in ``test_cli_zh_sweep.py``). :func:`test_the_detector_finds_the_english_lines`
 runs the same commands in English and checks that the detector flags them,
 so these tests can fail.
 
@@ -31,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from english import english_in
 from processes import ENV, TOYTLS, Result, run, wait_until
 
 #: Generous bounds for a busy machine: only a hang reaches them.
@@ -38,49 +31,6 @@ START_TIMEOUT = 60.0
 RUN_TIMEOUT = 120.0
 
 # ----------------------------------------------------------------- detector
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_STAMP = re.compile(r"^\[\d\d:\d\d:\d\d\.\d{3}\] ")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|“[^”]*”|`[^`]*`")
-#: A lowercase word, not part of a file name, path or flag ("root.pem", "-untrusted").
-_WORD = r"(?<![\w./-])[a-z][a-z'’-]+(?![\w/-]|\.\w)"
-_SENTENCE = re.compile(rf"(?:{_WORD}[ ,:;]+){{2,}}{_WORD}")
-_TWO_WORDS = re.compile(rf"{_WORD}[ ,:;]+{_WORD}")
-_LABEL = re.compile(r"(?:^|[\s#(])([A-Za-z]{3,}): ")
-#: The one-word states the English lines end in ("127.0.0.1:5 disconnected").
-_STATE = re.compile(
-    r"(?<![\w./-])(?:accepted|closed|disconnected|failed|interrupted|stopped)(?![\w/-]|\.\w)"
-)
-
-#: English that comes from exception messages, which another branch gives
-#: Chinese texts (toytls/story/error_texts.py, ``describe_error``). Removed
-#: from a line before it is checked; the rest of the line still is.
-#: PENDING-ERROR-TEXTS: delete these once that branch is merged.
-PENDING_ERROR_TEXTS = (
-    # a certificate's reason (CertificateVerifyError.reason)
-    re.compile(r"CN=.*? is issued by CN=.*?, which is not a trusted root"),
-    # a record that is not toytls/1 (ToyTLSError, unexpected_message)
-    re.compile(r"unknown record content type \d+"),
-    # the transport's failure (ToyTLSError without an alert)
-    re.compile(r"the transport failed: .*?(?=（|$)"),
-    # the operating system's words (OSError.strerror)
-    re.compile(r"\[Errno \d+\] [A-Z][a-z ]+|No such file or directory|Connection reset by peer"),
-)
-
-
-def english_in(line: str) -> list[str]:
-    """The English found in one printed line (empty if none)."""
-    text = _STAMP.sub("", _ANSI.sub("", line)).strip()
-    if text.startswith(("< ", "> ")):  # an HTTP head: the protocol's own words
-        return []
-    for pending in PENDING_ERROR_TEXTS:
-        text = pending.sub(" ", text)
-    text = _QUOTED.sub(" ", text)
-    found = [m.group(0) for m in _SENTENCE.finditer(text)]
-    found += [m.group(0) for m in _TWO_WORDS.finditer(text)]
-    found += [m.group(1) + ":" for m in _LABEL.finditer(text)]
-    found += [m.group(0) for m in _STATE.finditer(text)]
-    return found
 
 
 def assert_chinese(*outputs: str) -> None:
@@ -94,45 +44,6 @@ def assert_chinese(*outputs: str) -> None:
     assert not bad, "English in --lang zh output:\n" + "\n".join(
         f"  {line!r}  ← {found}" for line, found in bad
     )
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        "[16:00:00.000] #1 connected from 127.0.0.1:56860",
-        "#1 handshake done: 'localhost', AES-128-GCM, key X fingerprint 3cf54d1c1a478d06",
-        "#1 127.0.0.1:56860 disconnected (6 bytes in, 6 out)",
-        "reply: 你好",
-        "WARNING: --plaintext: no encryption at all; everything is readable on the wire",
-        "toytls: interrupted",
-        "toytls：interrupted",
-        "#1 127.0.0.1:56860 disconnected（收到 6 字节，发出 6 字节）",
-        "\x1b[1;33mserver stopped\x1b[0m",
-        "#1 127.0.0.1:1 not tunnelled: 无法连接到 127.0.0.1:1",
-        "Anyone between you and the server can pose as it, read and change everything.",
-    ],
-)
-def test_the_detector_flags_english(line: str) -> None:
-    assert english_in(line), line
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        "[16:00:00.000] #1 127.0.0.1:56860 已断开（收到 6 字节，发出 6 字节）",
-        "握手完成：'localhost'，AES-128-GCM，密钥X 的指纹 3cf54d1c1a478d06",
-        "      关闭：服务器已发送完毕（close_notify），数据完整结束",
-        "[3/6] 结论：拒绝（警报 unknown_ca）：CN=toytls Intermediate R3,O=toytls is issued by "
-        "CN=toytls Root X1,O=toytls, which is not a trusted root；密钥X 不会生成",
-        "回复：'hi there, how are you'",
-        "> GET / HTTP/1.1（Host: localhost）",
-        "< Content-Type: text/html; charset=utf-8",
-        "找不到 certs/root.pem —— 请先运行 `toytls certs`",
-        "toytls：certs/ 里已有 root.pem, root.key, attacker-own-ca.pem：不覆盖（加 --force 才会替换）",
-    ],
-)
-def test_the_detector_lets_chinese_and_identifiers_pass(line: str) -> None:
-    assert english_in(line) == [], line
 
 
 # ---------------------------------------------------------------- processes

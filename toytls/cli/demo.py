@@ -108,14 +108,18 @@ def _save_report(
     console: Console, options: DemoOptions, recorder: Recorder, results: list[ScenarioResult]
 ) -> int:
     """Write the ``--html`` report: 0, or the usage status when it cannot be written."""
+    from ..story.demo_texts import LINES
+    from ..story.error_texts import os_error_text
     from .demo_report import write_report
 
     assert options.html is not None
+    words = LINES[options.lang]
     try:
         write_report(options.html, recorder, results, options.lang)
     except OSError as exc:
-        return fail(f"cannot write {options.html}: {exc}", EXIT_USAGE)
-    console.line(f"report: {options.html}")
+        why = os_error_text(exc, options.lang)
+        return fail(words["report_failed"].format(path=options.html, why=why), EXIT_USAGE)
+    console.line(words["report_written"].format(path=options.html))
     return EXIT_OK
 
 

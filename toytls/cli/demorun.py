@@ -42,6 +42,7 @@ from ..story.demo_texts import (
     TITLES,
     WIRE_WORDS,
 )
+from ..story.error_texts import describe_error, describe_reason
 from ..story.narration import Narrator, short_hex
 from ..streams.context import Context, create_default_context
 from ..streams.stream import ToyTLSInsecureWarning, ToyTLSStream
@@ -239,7 +240,12 @@ def _stolen(stage: Stage, run: ClientRun, attacker: Attacker) -> tuple[str, bool
     if ok:
         stage.say("unnoticed")
         return stage.happened("stolen"), True
-    return stage.happened("not_stolen", why=run.error), False
+    return stage.happened("not_stolen", why=_why(run.error, stage.lang)), False
+
+
+def _why(error: BaseException | None, lang: str) -> str:
+    """Why a scenario went otherwise than the article says, in the demo's language."""
+    return "—" if error is None else describe_error(error, lang)
 
 
 def _rejected(
@@ -252,12 +258,13 @@ def _rejected(
                 t = short_hex(event.link.digest_t or b"", 8) if event.link.digest_t else "—"
                 stage.say("digests", s=short_hex(event.link.digest_s, 8), t=t)
     if not isinstance(error, CertificateVerifyError):
-        return stage.happened("not_rejected", why=error), False
-    stage.say("rejected", alert=error.alert_name, reason=error.reason, highlight=True)
+        return stage.happened("not_rejected", why=_why(error, stage.lang)), False
+    reason = describe_reason(error, stage.lang)
+    stage.say("rejected", alert=error.alert_name, reason=reason, highlight=True)
     no_key = not any(o.client_key_exchange_seen for o in attacker.of(out.AttackFailed))
     if no_key:
         stage.say("no_key_sent")
-    return f"{error.alert_name}: {error.reason}", error.alert_name == alert and no_key
+    return f"{error.alert_name}: {reason}", error.alert_name == alert and no_key
 
 
 async def swap_key_unchecked(stage: Stage) -> tuple[str, bool]:
@@ -329,12 +336,10 @@ async def data_attacks(stage: Stage) -> tuple[str, bool]:
         error = run.error
         detected = isinstance(error, ToyTLSError) and error.alert_name == expected
         if expected is None:
-            detected = detected and "truncation" in str(error)
+            detected = detected and getattr(error, "key", None) == "connection.truncated"
         words = DATA_DETECTED[stage.lang]
-        if detected:
-            outcome = words[mode].format(error=error)
-        else:
-            outcome = str(error) if error else words["missed"]
+        told = describe_reason(error, stage.lang) if error is not None else words["missed"]
+        outcome = words[mode].format(error=told) if detected else told
         stage.say("data_case", what=DATA_ATTACKS[stage.lang][mode], outcome=outcome, highlight=True)
         outcomes.append(detected)
     return stage.happened("data"), all(outcomes)
@@ -418,7 +423,7 @@ async def run_demo(
             try:
                 happened, ok = await scenario(stage)
             except (ToyTLSError, OSError, trio.TooSlowError, trio.BrokenResourceError) as exc:
-                happened, ok = stage.happened("crashed", why=exc), False
+                happened, ok = stage.happened("crashed", why=_why(exc, stage.lang)), False
             stage.say_transport()
             result = ScenarioResult(
                 number=number,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..core import events as ev
+from ..story.error_texts import os_error_text
 from ..story.keylog import KeyLogWatcher
 from .status_texts import status_text
 
@@ -60,7 +61,7 @@ def with_keylog(
             try:
                 append_line(path, line)
             except OSError as exc:
-                why = exc.strerror or exc
+                why = os_error_text(exc, lang)
                 warn(status_text("keylog_unwritable", lang, path=path, why=why))
 
     return on_event

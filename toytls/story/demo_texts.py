@@ -49,7 +49,7 @@ TITLES: dict[str, dict[int, tuple[str, str]]] = {
         7: ("被篡改的数字证书", "数字签名对不上（T ≠ S），被拒绝"),
         8: ("证书信任链", "根证书 → 中间证书 → 服务器证书，每一环 T = S"),
         9: ("另一个域名的合法证书（证书调包）", "被拒绝：域名对不上"),
-        10: ("中间人自己的 CA", "被拒绝：不认识的 CA"),
+        10: ("中间人自己的 CA", "被拒绝：不受信任的 CA"),
         11: ("你的电脑被装了黑客的根证书", "攻击成功：没有绝对的安全"),
         12: ("篡改、重放、截断数据", "每一种都会被发现"),
         13: ("完整的六步流程", "诚实的握手，一步一步"),
@@ -64,6 +64,8 @@ TITLES: dict[str, dict[int, tuple[str, str]]] = {
 LINES: dict[str, dict[str, str]] = {
     "en": {
         "pki": "Making the PKI (root CA, intermediate, server, attacker) in {where} …",
+        "report_written": "report: {path}",
+        "report_failed": "cannot write {path}: {why}",
         "plain_setup": "A plaintext server, an attacker in the middle who only watches, a client.",
         "plain_seen": "the attacker read: {text!r}",
         "plain_rewrite": "Again, but now the attacker changes '{old}' to '{new}' on the way:",
@@ -133,6 +135,8 @@ LINES: dict[str, dict[str, str]] = {
         "list": "the scenarios (run one with --only N):",
     },
     "zh": {
+        "report_written": "报告已写入：{path}",
+        "report_failed": "无法写入 {path}：{why}",
         "pki": "正在生成 PKI（根证书、中间证书、服务器证书、黑客的材料），目录：{where} …",
         "plain_setup": "一个明文服务器，一个只看不动的中间人，一个客户端。",
         "plain_seen": "中间人看到了：{text!r}",

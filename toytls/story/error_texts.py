@@ -441,6 +441,22 @@ def _unkeyed(error: BaseException, which: int) -> str:
     return str(error)
 
 
+def os_error_text(error: OSError, lang: str = "en") -> str:
+    """The operating system's reason for ``error`` (no file name), in ``lang``.
+
+    The errors a user meets most have their own Chinese; any other keeps the
+    system's English words, quoted as what the system said.
+
+    Raises:
+        ValueError: An unknown ``lang``.
+    """
+    which = lang_index(lang)
+    english = error.strerror or str(error) or type(error).__name__
+    if which == 0:
+        return english
+    return OS_ERRORS_ZH.get(error.errno or 0) or FRAMES["quoted"][1].format(text=english)
+
+
 def describe_reason(error: BaseException, lang: str = "en") -> str:
     """What went wrong, in ``lang``, without the alert around it.
 

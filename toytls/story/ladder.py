@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from ..core import events as ev
 from ..core.constants import ContentType, alert_name
-from ..core.errors import CertificateVerifyError, ToyTLSError
+from ..core.errors import ToyTLSError
 from ..core.keyschedule import session_key_fingerprint
 from ..core.links import LinkCheck
 from ..core.messages import (
@@ -42,6 +42,7 @@ from ..core.messages import (
     Finished,
     ServerHello,
 )
+from .error_texts import describe_reason
 from .hexdump import der_subject
 from .ladder_input import Input, Key, causal_order
 from .ladder_texts import ARROWS, CHANGES, LANES, NOTES
@@ -384,11 +385,7 @@ def failure_text(error: ToyTLSError, lang: str = "en") -> str:
     name = error.alert_name or "—"
     if error.from_peer:
         return say(NOTES, "failed_by_peer", lang, alert=name)
-    if lang == "en":
-        why = error.reason if isinstance(error, CertificateVerifyError) else error.message
-    else:
-        why = alert_meaning(int(error.alert), lang) if error.alert is not None else error.message
-    return say(NOTES, "failed", lang, alert=name, why=why)
+    return say(NOTES, "failed", lang, alert=name, why=describe_reason(error, lang))
 
 
 def change_words(key: str, lang: str = "en", **values: object) -> str:

@@ -60,7 +60,7 @@ NOTES: dict[str, tuple[str, str]] = {
     ),
     "link_unknown": (
         "checks #{index} {subject}: issuer {issuer} unknown ✗",
-        "检查 #{index} {subject}：不认识签发者 {issuer} ✗",
+        "检查 #{index} {subject}：签发者 {issuer} 不受信任 ✗",
     ),
     "chain_ok": (
         "chain leads to a trusted root, name '{name}' matches ✓",
