@@ -175,3 +175,17 @@ def test_every_scenario_says_how_it_ran_in_one_line(lang: str) -> None:
     proxied = "client → proxy :" if lang == "en" else "客户端 → 中间人 :"
     for number in (2, 3):
         assert proxied in blocks[number - 1], number
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_chain_scenario_does_not_count_the_roots_self_signature(lang: str) -> None:
+    """Scenario 8: the root is trusted for being in the store, not shown as a link T = S."""
+    result = run("demo", "--only", "8", "--lang", lang, "--no-color", timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = logical_lines(result.stdout)
+    root = [line for line in lines if line.strip().startswith("CN=toytls Root X1")]
+    assert len(root) == 1, lines
+    assert "T = S" not in root[0]
+    assert ("self-signature" if lang == "en" else "自签名") in root[0]
+    links = [line for line in lines if "T = S ✓" in line]
+    assert len(links) == 2, lines  # intermediate and leaf
