@@ -11,6 +11,7 @@ flags, paths, hex) and commands; see :mod:`english`.
 
 from __future__ import annotations
 
+import ast
 import html
 import re
 import urllib.request
@@ -173,3 +174,33 @@ def test_certs(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert again.returncode != 0
     no_english(first.stdout, first.stderr, again.stdout, again.stderr)
+
+
+def _chinese_texts() -> list[tuple[str, int, str]]:
+    """Every Chinese string literal in the package (docstrings aside): (file, line, text)."""
+    package = Path(__file__).resolve().parent.parent / "toytls"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+                continue
+            chinese = len(re.findall(r"[\u4e00-\u9fff]", node.value))
+            latin = len(re.findall(r"[A-Za-z]", node.value))
+            # An English sentence that names 偷梁换柱 is not a Chinese text.
+            if id(node) not in docstrings and chinese and chinese * 2 >= latin:
+                found.append((path.name, node.lineno, node.value))
+    return found
+
+
+def test_every_chinese_text_in_the_package() -> None:
+    """The texts themselves, including those no run above happens to print."""
+    texts = _chinese_texts()
+    assert len(texts) > 500, len(texts)
+    bad = [
+        f"{name}:{line}: {found}"
+        for name, line, text in texts
+        for found in english_sentences(re.sub(r"\{[^{}]*\}", "“”", text))
+    ]
+    assert bad == [], "\n".join(bad)

@@ -350,7 +350,7 @@ OS_ERRORS_ZH: dict[int, str] = {
     errno.ECONNREFUSED: "连接被拒绝（那个端口上没有程序在监听）",
     errno.ECONNRESET: "对方重置了连接",
     errno.ECONNABORTED: "连接被中止",
-    errno.EPIPE: "对方已经关闭了连接（broken pipe）",
+    errno.EPIPE: "对方已经关闭了连接，写不进去了",
     errno.ETIMEDOUT: "连接超时",
     errno.EHOSTUNREACH: "主机不可达",
     errno.ENETUNREACH: "网络不可达",
