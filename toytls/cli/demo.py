@@ -23,6 +23,22 @@ if TYPE_CHECKING:
     from .demorun import ScenarioResult
 
 
+
+def _wrap(line: str, width: int, rest: str) -> list[str]:
+    """``line`` cut to ``width`` columns, later parts indented with ``rest``.
+
+    Chinese has no spaces to break at, so a line with wide characters is
+    cut between them by its width on screen (two columns each); English
+    keeps textwrap's breaks.
+    """
+    from .parser_lang import display_width, wrap_display
+
+    if display_width(line) == len(line):
+        return textwrap.wrap(line, width, subsequent_indent=rest)
+    first = line[: len(line) - len(line.lstrip())]
+    parts = wrap_display(line.strip(), width - max(len(first), len(rest)))
+    return [(first if n == 0 else rest) + part for n, part in enumerate(parts)]
+
 def run(options: DemoOptions) -> int:
     """Run the demo; 0 if every scenario behaved as the article predicts, else 1.
 
@@ -45,7 +61,7 @@ def run(options: DemoOptions) -> int:
         # Short lines for a projector: wrap, keeping the line's indent.
         indent = " " * (len(line) - len(line.lstrip()))
         style = "bold cyan" if line.startswith("==") else "bold yellow" if highlight else None
-        for part in textwrap.wrap(line, width, subsequent_indent=indent + "  ") or [""]:
+        for part in _wrap(line, width, indent + "  ") or [""]:
             console.line(part, style=style)  # one line per call: the console escapes newlines
 
     recorder = _recorder(options)
@@ -136,12 +152,10 @@ def _table(
         style = "bold green" if r.as_predicted else "bold red"
         console.line(f" {mark} {r.number:>2}. {r.title}", style=style)
         for text in (r.predicted, f"→ {r.happened}"):
-            for part in textwrap.wrap(
-                text, width, initial_indent=" " * 7, subsequent_indent=" " * 9
-            ):
+            for part in _wrap(" " * 7 + text, width, " " * 9):
                 console.line(part)
     console.line("")
     console.line(LINES[lang]["all_ok" if ok else "some_bad"])
     console.line("")
-    for part in textwrap.wrap(LINES[lang]["real_tls"], width):
+    for part in _wrap(LINES[lang]["real_tls"], width, ""):
         console.line(part)
