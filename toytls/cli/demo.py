@@ -9,6 +9,7 @@ article predicted and what happened.
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import sys
 import textwrap
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from .demorun import ScenarioResult
 
 
+#: Holds a Latin run together while a Chinese line is wrapped (WORD JOINER).
+_JOIN = "\u2060"
+
 
 def _wrap(line: str, width: int, rest: str) -> list[str]:
     """``line`` cut to ``width`` columns, later parts indented with ``rest``.
@@ -36,8 +40,13 @@ def _wrap(line: str, width: int, rest: str) -> list[str]:
     if display_width(line) == len(line):
         return textwrap.wrap(line, width, subsequent_indent=rest)
     first = line[: len(line) - len(line.lstrip())]
-    parts = wrap_display(line.strip(), width - max(len(first), len(rest)))
-    return [(first if n == 0 else rest) + part for n, part in enumerate(parts)]
+    # Latin runs inside Chinese are names and commands ("toytls proxy --mode
+    # watch", a DN): keep each on one line, joined by a character that is
+    # not a space while wrapping.
+    joined = re.sub(r"(?<=[\x21-\x7e]) (?=[\x21-\x7e])", _JOIN, line.strip())
+    parts = wrap_display(joined, width - max(len(first), len(rest)))
+    return [(first if n == 0 else rest) + part.replace(_JOIN, " ") for n, part in enumerate(parts)]
+
 
 def run(options: DemoOptions) -> int:
     """Run the demo; 0 if every scenario behaved as the article predicts, else 1.
