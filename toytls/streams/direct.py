@@ -48,8 +48,33 @@ def _open_fd(transport: trio.SocketStream) -> int:
     return fd
 
 
-async def send_direct(transport: trio.SocketStream, data: bytes) -> None:
+def write_now(transport: trio.SocketStream, data: bytes) -> int:
+    """Write what the socket takes of ``data`` without waiting; how many bytes it took.
+
+    Raises:
+        trio.ClosedResourceError: The socket was closed, or shut down for writing.
+        trio.BrokenResourceError: The socket failed (``__cause__`` is the OSError).
+    """
+    if transport.socket.did_shutdown_SHUT_WR:
+        raise trio.ClosedResourceError("can't send data after sending EOF")
+    try:
+        return os.write(_open_fd(transport), data)
+    except BlockingIOError:
+        return 0
+    except OSError as exc:
+        raise _translated(exc) from exc
+
+
+async def send_direct(transport: trio.SocketStream, data: bytes, *, schedule: bool = True) -> None:
     """``transport.send_all(data)``, straight to the socket (``data`` not empty).
+
+    Args:
+        transport: The stream whose socket to write to.
+        data: What to send.
+        schedule: False leaves out the schedule point after a write that
+            went out at once, for a caller that reaches one next anyway (the
+            handshake, which reads right after sending its flight). The
+            cancellation check before writing stays.
 
     Raises:
         trio.ClosedResourceError: The socket was closed, or shut down for writing.
@@ -58,15 +83,10 @@ async def send_direct(transport: trio.SocketStream, data: bytes) -> None:
     if transport.socket.did_shutdown_SHUT_WR:
         raise trio.ClosedResourceError("can't send data after sending EOF")
     await trio.lowlevel.checkpoint_if_cancelled()
-    sent = 0
-    try:
-        sent = os.write(_open_fd(transport), data)
-    except BlockingIOError:
-        pass
-    except OSError as exc:
-        raise _translated(exc) from exc
+    sent = write_now(transport, data)
     if sent == len(data):
-        await trio.lowlevel.cancel_shielded_checkpoint()
+        if schedule:
+            await trio.lowlevel.cancel_shielded_checkpoint()
         return
     with memoryview(data) as view:
         while sent < len(view):

@@ -40,7 +40,7 @@ from ..core.connection import Connection
 from ..core.errors import ToyTLSError
 from ..core.state import State
 from .context import Context
-from .direct import can_go_direct, receive_direct, send_direct
+from .direct import can_go_direct, receive_direct, send_direct, write_now
 from .keyexchange import receive_handshake
 
 #: How much to ask the transport for at once.
@@ -200,8 +200,12 @@ class StreamEngine:
         finally:
             self._give_transport()
 
-    async def _flush(self) -> None:
-        """Send what the connection queued, in order; a checkpoint if it sends."""
+    async def _flush(self, *, schedule: bool = True) -> None:
+        """Send what the connection queued, in order; a checkpoint if it sends.
+
+        ``schedule=False``: a cancellation point but no schedule point when
+        the socket takes the bytes at once, for a caller that reads next.
+        """
         if self._transport_busy or self._send_waiting:
             await self._take_transport()
         else:
@@ -211,16 +215,16 @@ class StreamEngine:
         try:
             data = self._conn.data_to_send()
             if data:
-                await self._send(data)
+                await self._send(data, schedule)
             if self._unreported:
                 self._report(delivered=True)
         finally:
             self._give_transport()
 
-    async def _send(self, data: bytes) -> None:
+    async def _send(self, data: bytes, schedule: bool = True) -> None:
         try:
             if self._direct is not None:
-                await send_direct(self._direct, data)
+                await send_direct(self._direct, data, schedule=schedule)
             else:
                 await self.transport_stream.send_all(data)
         except BaseException as exc:
@@ -330,10 +334,19 @@ class StreamEngine:
         self._emit(conn.send_close_notify())
         delivered = False
         try:
-            # Bounded: a peer that does not read cannot hold us here.
-            with trio.move_on_after(ALERT_SEND_TIMEOUT):
-                await self.transport_stream.send_all(conn.data_to_send())
-                delivered = True
+            data = conn.data_to_send()
+            if self._direct is not None:
+                # Almost always the socket takes the alert at once: then no
+                # timeout scope is needed, and closing the transport next is
+                # the schedule point.
+                await trio.lowlevel.checkpoint_if_cancelled()
+                data = data[write_now(self._direct, data) :]
+                delivered = not data
+            if data:
+                # Bounded: a peer that does not read cannot hold us here.
+                with trio.move_on_after(ALERT_SEND_TIMEOUT):
+                    await self.transport_stream.send_all(data)
+                    delivered = True
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass  # the peer may have closed first: allowed (see trio)
         finally:
