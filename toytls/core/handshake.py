@@ -265,7 +265,8 @@ class HandshakeSteps:
         self._secret = b""
         self._schedule = None
         # An idle connection need not hold the AES-GCM state (see protection).
-        assert self._sealer is not None and self._opener is not None  # Finished is protected
+        assert self._sealer is not None  # Finished is protected
+        assert self._opener is not None
         self._sealer.rest()
         self._opener.rest()
 
