@@ -37,14 +37,18 @@ import trio
 
 from ..core import events as ev
 from ..core.connection import Connection
+from ..core.constants import MAX_CIPHERTEXT, RECORD_HEADER_SIZE
 from ..core.errors import ToyTLSError
 from ..core.state import State
 from .context import Context
 from .direct import can_go_direct, receive_direct, send_direct, write_now
 from .keyexchange import receive_handshake
 
-#: How much to ask the transport for at once.
-RECEIVE_SIZE = 65536
+#: How much to ask the transport for at once: four whole records of the
+#: largest size. A peer that writes 64 KiB at a time sends four such records;
+#: reading 65536 bytes would cut the fourth, and every read would then have
+#: to join its start to the next one (a 64 KiB copy per read).
+RECEIVE_SIZE = 4 * (RECORD_HEADER_SIZE + MAX_CIPHERTEXT)
 #: A side that fails or closes sends its alert best-effort for at most this
 #: long, so a peer that stops reading cannot hold the connection open.
 ALERT_SEND_TIMEOUT = 1.0
@@ -192,7 +196,7 @@ class StreamEngine:
         self._transport_busy = True
         try:
             if self._direct is not None:
-                await send_direct(self._direct, conn.data_to_send())
+                await send_direct(self._direct, conn.pieces_to_send())
             else:
                 await self.transport_stream.send_all(conn.data_to_send())
         except BaseException as exc:
@@ -213,20 +217,23 @@ class StreamEngine:
             # the send below is the checkpoint.
             self._transport_busy = True
         try:
-            data = self._conn.data_to_send()
-            if data:
-                await self._send(data, schedule)
+            if self._direct is not None:
+                pieces = self._conn.pieces_to_send()
+                if pieces:
+                    await self._send(pieces, schedule)
+            elif data := self._conn.data_to_send():
+                await self._send([data], schedule)
             if self._unreported:
                 self._report(delivered=True)
         finally:
             self._give_transport()
 
-    async def _send(self, data: bytes, schedule: bool = True) -> None:
+    async def _send(self, pieces: list[bytes], schedule: bool = True) -> None:
         try:
             if self._direct is not None:
-                await send_direct(self._direct, data, schedule=schedule)
+                await send_direct(self._direct, pieces, schedule=schedule)
             else:
-                await self.transport_stream.send_all(data)
+                await self.transport_stream.send_all(pieces[0])
         except BaseException as exc:
             await self._send_failed(exc)
 
