@@ -49,6 +49,10 @@ from .keyexchange import receive_handshake
 #: reading 65536 bytes would cut the fourth, and every read would then have
 #: to join its start to the next one (a 64 KiB copy per read).
 RECEIVE_SIZE = 4 * (RECORD_HEADER_SIZE + MAX_CIPHERTEXT)
+#: Chunks at least this long are written as pieces with one writev (a
+#: record's header and ciphertext never joined); smaller ones are joined,
+#: which costs less than writev's own overhead.
+_WRITEV_FROM = 4096
 #: A side that fails or closes sends its alert best-effort for at most this
 #: long, so a peer that stops reading cannot hold the connection open.
 ALERT_SEND_TIMEOUT = 1.0
@@ -195,10 +199,12 @@ class StreamEngine:
         # transport free): each coroutine level costs on every call.
         self._transport_busy = True
         try:
-            if self._direct is not None:
-                await send_direct(self._direct, conn.pieces_to_send())
-            else:
+            if self._direct is None:
                 await self.transport_stream.send_all(conn.data_to_send())
+            elif len(chunk) < _WRITEV_FROM:
+                await send_direct(self._direct, conn.data_to_send())
+            else:  # header and ciphertext in one writev: no 16 KiB join
+                await send_direct(self._direct, conn.pieces_to_send())
         except BaseException as exc:
             await self._send_failed(exc)
         finally:
@@ -217,23 +223,20 @@ class StreamEngine:
             # the send below is the checkpoint.
             self._transport_busy = True
         try:
-            if self._direct is not None:
-                pieces = self._conn.pieces_to_send()
-                if pieces:
-                    await self._send(pieces, schedule)
-            elif data := self._conn.data_to_send():
-                await self._send([data], schedule)
+            data = self._conn.data_to_send()
+            if data:
+                await self._send(data, schedule)
             if self._unreported:
                 self._report(delivered=True)
         finally:
             self._give_transport()
 
-    async def _send(self, pieces: list[bytes], schedule: bool = True) -> None:
+    async def _send(self, data: bytes, schedule: bool = True) -> None:
         try:
             if self._direct is not None:
-                await send_direct(self._direct, pieces, schedule=schedule)
+                await send_direct(self._direct, data, schedule=schedule)
             else:
-                await self.transport_stream.send_all(pieces[0])
+                await self.transport_stream.send_all(data)
         except BaseException as exc:
             await self._send_failed(exc)
 
