@@ -33,6 +33,7 @@ import functools
 import json
 import os
 import platform
+import re
 import signal
 import ssl
 import statistics
@@ -418,10 +419,14 @@ def workers_handshakes(directory: Path, workers: int, total: int) -> float:
     )
     try:
         assert server.stdout is not None
-        ports = set()
-        for _ in range(workers):  # each worker says where it listens
-            ports.add(int(server.stdout.readline().rsplit(":", 1)[1].split()[0]))
-        (port,) = ports
+        ports: list[int] = []
+        while len(ports) < workers:  # each worker says where it listens
+            line = server.stdout.readline()
+            if not line:
+                raise RuntimeError("toytls server --workers ended before it listened")
+            # Two workers may write at once: their lines can come out joined.
+            ports += [int(p) for p in re.findall(r"listening on [^\s]*:(\d+)", line)]
+        (port,) = set(ports)
         # Its log goes on: drain it, or a full pipe stops the server.
         threading.Thread(target=server.stdout.read, daemon=True).start()
         context = toytls.create_default_context(cafile=directory / "root.pem")

@@ -20,7 +20,9 @@ a promise.
 
 It also takes one handshake through ``ToyTLSStream`` apart with a profile:
 the share of RSA, the chain check, toytls's own Python, the trio event loop
-and sockets, and the worker-thread hop, scaled to the measured time.
+and sockets, and the worker-thread hop, scaled to the measured time; and
+counts, for each stack, the scheduler's task steps and batches per
+handshake (a measure that a busy machine does not move).
 
     python -m scripts.budget            # table (from the project's root)
     python -m scripts.budget --json     # every figure
@@ -195,6 +197,35 @@ def handshake_breakdown(stack: bench.Stack, count: int = 300) -> dict[str, float
     }
 
 
+class _Steps(trio.abc.Instrument):
+    """Counts the scheduler's task steps and its I/O waits (one per batch)."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.batches = 0
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        self.steps += 1
+
+    def before_io_wait(self, timeout: float) -> None:
+        self.batches += 1
+
+
+def handshake_steps(stacks: list[bench.Stack], count: int = 200) -> dict[str, dict[str, float]]:
+    """Per sequential handshake (TCP connect and close included), for each stack:
+    task steps and trips through the scheduler. Deterministic, unlike times:
+    a fair measure on a busy machine."""
+    result = {}
+    for stack in stacks:
+        steps = _Steps()
+        trio.run(bench.handshakes, stack, count, 1, instruments=[steps])
+        result[stack.name] = {
+            "task_steps": steps.steps / count,
+            "scheduler_batches": steps.batches / count,
+        }
+    return result
+
+
 async def stack_figures(stacks: list[bench.Stack], rounds: int) -> dict[str, dict[str, float]]:
     """Medians for TCP and SSLStream, through bench.py's harness."""
     runs: dict[str, dict[str, list[float]]] = {s.name: {} for s in stacks}
@@ -305,12 +336,14 @@ def main() -> None:
         stacks = [s for s in every if s.name != "toytls"]
         figures = trio.run(stack_figures, stacks, args.rounds)
         breakdown = handshake_breakdown(next(s for s in every if s.name == "toytls"))
+        steps = handshake_steps(every)
     rows = floors(figures, rec, hs)
     result = {
         "stacks": figures,
         "record_costs_us": rec,
         "handshake_costs_us": hs,
         "handshake_through_stream_us": breakdown,
+        "handshake_scheduler_steps": steps,
         "targets": rows,
     }
     if args.json:
@@ -323,6 +356,9 @@ def main() -> None:
     for key, value in breakdown.items():
         if key != "wall_us":
             print(f"  {key:<34}{value:>8.0f} us")
+    print("\nper sequential handshake, connect and close included (deterministic):")
+    for name, row in steps.items():
+        print(f"  {name:<10}" + "  ".join(f"{k} {v:.1f}" for k, v in row.items()))
     print("\nthrough bench.py's harness (medians):")
     for name, row in figures.items():
         print(f"  {name:<10}" + "  ".join(f"{k} {v:.1f}" for k, v in row.items()))

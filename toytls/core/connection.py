@@ -180,6 +180,18 @@ class Connection(HandshakeSteps, RecordReading):
         out.clear()
         return data
 
+    def pieces_to_send(self) -> list[bytes]:
+        """:meth:`data_to_send`, not joined: the queued pieces in order (maybe none).
+
+        For a caller that writes several buffers at once (``writev``): a
+        record's header and its ciphertext are then never copied together.
+        """
+        out = self._out
+        if not out:
+            return []
+        self._out = []
+        return out
+
     # --------------------------------------------------------------- sending
 
     def initiate(self) -> list[ev.Event]:

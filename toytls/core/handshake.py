@@ -175,7 +175,7 @@ class HandshakeSteps:
         message = _message(received, Certificate)
         check_certificate_count(message)
         self._accept(received, events)
-        self._chain = message.certificates
+        self._chain = _shared(message.certificates)
         public_key = self._check_chain(message.certificates, events)
         # Only now, with a key that passed §4, does anything get encrypted.
         self._secret = self._random(SECRET_SIZE)
@@ -270,6 +270,11 @@ class HandshakeSteps:
         # rest of the schedule (less to leak, less memory per connection).
         self._secret = b""
         self._schedule = None
+        # An idle connection need not hold the AES-GCM state (see protection).
+        assert self._sealer is not None  # Finished is protected
+        assert self._opener is not None
+        self._sealer.rest()
+        self._opener.rest()
 
 
 _Step = Callable[[HandshakeSteps, ev.HandshakeMessageReceived, list[ev.Event]], None]
@@ -282,6 +287,19 @@ _STEPS: dict[HandshakeType, _Step] = {
     HandshakeType.CLIENT_KEY_EXCHANGE: HandshakeSteps._on_client_key_exchange,
     HandshakeType.FINISHED: HandshakeSteps._on_finished,
 }
+
+
+#: The chain the last Certificate message carried (DER, leaf first).
+_last_chain: list[tuple[bytes, ...]] = [()]
+
+
+def _shared(chain: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """``chain``, or an equal one received before: every connection to a
+    server then keeps one copy of its chain (about 1.8 KB) in its session."""
+    if chain == _last_chain[0]:
+        return _last_chain[0]
+    _last_chain[0] = chain
+    return chain
 
 
 def _message(received: ev.HandshakeMessageReceived, kind: type[_M]) -> _M:

@@ -1,7 +1,11 @@
 """AES-128-GCM record protection with implicit sequence numbers (§3.4).
 
 One :class:`RecordSealer` per write direction and one :class:`RecordOpener`
-per read direction; each builds its ``AESGCM`` object once. The sequence
+per read direction; each builds its ``AESGCM`` object on first use and keeps
+it. An ``AESGCM`` holds about 2.4 KB of OpenSSL state, four per connection
+pair, so the connection lets go of them when the handshake completes
+(:meth:`_Direction.rest`): an idle connection holds only the 16-byte keys,
+and one that carries data builds each again once, for about 1 µs. The sequence
 number is never sent: it is counted on both sides, so a replayed, dropped,
 reordered or reflected record is sealed under another nonce and fails to
 open.
@@ -36,13 +40,19 @@ def _exhausted() -> ToyTLSError:
 
 
 class _Direction:
-    __slots__ = ("_aead", "_iv_int", "seq")
+    __slots__ = ("_aead", "_iv_int", "_key", "seq")
 
     def __init__(self, key: bytes, iv: bytes) -> None:
-        self._aead = AESGCM(key)
+        self._key = key
+        #: made on first use, dropped by :meth:`rest`
+        self._aead: AESGCM | None = None
         self._iv_int = int.from_bytes(iv, "big")
         #: the sequence number of the next record in this direction
         self.seq = 0
+
+    def rest(self) -> None:
+        """Drop the ``AESGCM`` object (about 2.4 KB); the next record builds it again."""
+        self._aead = None
 
 
 class RecordSealer(_Direction):
@@ -91,8 +101,11 @@ class RecordSealer(_Direction):
         self.seq = seq + 1
         nonce = (self._iv_int ^ seq).to_bytes(12, "big")
         header = _HEADER.pack(content_type, PROTOCOL_VERSION, len(plaintext) + TAG_SIZE)
+        aead = self._aead
+        if aead is None:
+            aead = self._aead = AESGCM(self._key)
         out.append(header)
-        out.append(self._aead.encrypt(nonce, plaintext, header))
+        out.append(aead.encrypt(nonce, plaintext, header))
         return seq, nonce
 
 
@@ -128,8 +141,11 @@ class RecordOpener(_Direction):
                 key="record.shorter_than_tag",
                 params={"n": len(fragment)},
             )
+        aead = self._aead
+        if aead is None:
+            aead = self._aead = AESGCM(self._key)
         try:
-            plaintext = self._aead.decrypt(nonce, fragment, header)
+            plaintext = aead.decrypt(nonce, fragment, header)
         except InvalidTag:
             raise ToyTLSError(
                 f"record {seq} failed to decrypt: it was changed, replayed, "

@@ -156,6 +156,9 @@ class RecordReader:
         """
         buffer, pos = self._buffer, self._pos
         if len(buffer) - pos < RECORD_HEADER_SIZE:
+            if pos == len(buffer) and pos:
+                # All of it was returned: don't keep the last read alive.
+                self._buffer, self._pos = b"", 0
             return None
         header = bytes(buffer[pos : pos + RECORD_HEADER_SIZE])
         content_type, length = check_header(header, limit)

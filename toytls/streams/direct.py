@@ -48,8 +48,43 @@ def _open_fd(transport: trio.SocketStream) -> int:
     return fd
 
 
-async def send_direct(transport: trio.SocketStream, data: bytes) -> None:
+def write_now(transport: trio.SocketStream, data: bytes | list[bytes]) -> int:
+    """Write what the socket takes of ``data`` without waiting; how many bytes it took.
+
+    ``data`` may be a list of pieces (a record's header and ciphertext, a
+    few records): they go in one ``writev``, never joined into one buffer.
+
+    Raises:
+        trio.ClosedResourceError: The socket was closed, or shut down for writing.
+        trio.BrokenResourceError: The socket failed (``__cause__`` is the OSError).
+    """
+    if transport.socket.did_shutdown_SHUT_WR:
+        raise trio.ClosedResourceError("can't send data after sending EOF")
+    try:
+        if isinstance(data, bytes):
+            return os.write(_open_fd(transport), data)
+        if len(data) == 1:
+            return os.write(_open_fd(transport), data[0])
+        return os.writev(_open_fd(transport), data)
+    except BlockingIOError:
+        return 0
+    except OSError as exc:
+        raise _translated(exc) from exc
+
+
+async def send_direct(
+    transport: trio.SocketStream, data: bytes | list[bytes], *, schedule: bool = True
+) -> None:
     """``transport.send_all(data)``, straight to the socket (``data`` not empty).
+
+    Args:
+        transport: The stream whose socket to write to.
+        data: What to send: bytes, or pieces to send in order (at most
+            ``IOV_MAX``, 1024, of them; see :func:`write_now`).
+        schedule: False leaves out the schedule point after a write that
+            went out at once, for a caller that reaches one next anyway (the
+            handshake, which reads right after sending its flight). The
+            cancellation check before writing stays.
 
     Raises:
         trio.ClosedResourceError: The socket was closed, or shut down for writing.
@@ -58,16 +93,14 @@ async def send_direct(transport: trio.SocketStream, data: bytes) -> None:
     if transport.socket.did_shutdown_SHUT_WR:
         raise trio.ClosedResourceError("can't send data after sending EOF")
     await trio.lowlevel.checkpoint_if_cancelled()
-    sent = 0
-    try:
-        sent = os.write(_open_fd(transport), data)
-    except BlockingIOError:
-        pass
-    except OSError as exc:
-        raise _translated(exc) from exc
-    if sent == len(data):
-        await trio.lowlevel.cancel_shielded_checkpoint()
+    sent = write_now(transport, data)
+    size = len(data) if isinstance(data, bytes) else sum(map(len, data))
+    if sent == size:
+        if schedule:
+            await trio.lowlevel.cancel_shielded_checkpoint()
         return
+    if not isinstance(data, bytes):  # the socket is full: the rest in one piece
+        data = b"".join(data)
     with memoryview(data) as view:
         while sent < len(view):
             fd = _open_fd(transport)

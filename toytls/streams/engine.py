@@ -37,14 +37,22 @@ import trio
 
 from ..core import events as ev
 from ..core.connection import Connection
+from ..core.constants import MAX_CIPHERTEXT, RECORD_HEADER_SIZE
 from ..core.errors import ToyTLSError
 from ..core.state import State
 from .context import Context
-from .direct import can_go_direct, receive_direct, send_direct
+from .direct import can_go_direct, receive_direct, send_direct, write_now
 from .keyexchange import receive_handshake
 
-#: How much to ask the transport for at once.
-RECEIVE_SIZE = 65536
+#: How much to ask the transport for at once: four whole records of the
+#: largest size. A peer that writes 64 KiB at a time sends four such records;
+#: reading 65536 bytes would cut the fourth, and every read would then have
+#: to join its start to the next one (a 64 KiB copy per read).
+RECEIVE_SIZE = 4 * (RECORD_HEADER_SIZE + MAX_CIPHERTEXT)
+#: Chunks at least this long are written as pieces with one writev (a
+#: record's header and ciphertext never joined); smaller ones are joined,
+#: which costs less than writev's own overhead.
+_WRITEV_FROM = 4096
 #: A side that fails or closes sends its alert best-effort for at most this
 #: long, so a peer that stops reading cannot hold the connection open.
 ALERT_SEND_TIMEOUT = 1.0
@@ -214,17 +222,23 @@ class StreamEngine:
         # transport free): each coroutine level costs on every call.
         self._transport_busy = True
         try:
-            if self._direct is not None:
-                await send_direct(self._direct, conn.data_to_send())
-            else:
+            if self._direct is None:
                 await self.transport_stream.send_all(conn.data_to_send())
+            elif len(chunk) < _WRITEV_FROM:
+                await send_direct(self._direct, conn.data_to_send())
+            else:  # header and ciphertext in one writev: no 16 KiB join
+                await send_direct(self._direct, conn.pieces_to_send())
         except BaseException as exc:
             await self._send_failed(exc)
         finally:
             self._give_transport()
 
-    async def _flush(self) -> None:
-        """Send what the connection queued, in order; a checkpoint if it sends."""
+    async def _flush(self, *, schedule: bool = True) -> None:
+        """Send what the connection queued, in order; a checkpoint if it sends.
+
+        ``schedule=False``: a cancellation point but no schedule point when
+        the socket takes the bytes at once, for a caller that reads next.
+        """
         if self._transport_busy or self._send_waiting:
             await self._take_transport()
         else:
@@ -234,16 +248,16 @@ class StreamEngine:
         try:
             data = self._conn.data_to_send()
             if data:
-                await self._send(data)
+                await self._send(data, schedule)
             if self._unreported:
                 self._report(delivered=True)
         finally:
             self._give_transport()
 
-    async def _send(self, data: bytes) -> None:
+    async def _send(self, data: bytes, schedule: bool = True) -> None:
         try:
             if self._direct is not None:
-                await send_direct(self._direct, data)
+                await send_direct(self._direct, data, schedule=schedule)
             else:
                 await self.transport_stream.send_all(data)
         except BaseException as exc:
@@ -353,10 +367,19 @@ class StreamEngine:
         self._emit(conn.send_close_notify())
         delivered = False
         try:
-            # Bounded: a peer that does not read cannot hold us here.
-            with trio.move_on_after(ALERT_SEND_TIMEOUT):
-                await self.transport_stream.send_all(conn.data_to_send())
-                delivered = True
+            data = conn.data_to_send()
+            if self._direct is not None:
+                # Almost always the socket takes the alert at once: then no
+                # timeout scope is needed, and closing the transport next is
+                # the schedule point.
+                await trio.lowlevel.checkpoint_if_cancelled()
+                data = data[write_now(self._direct, data) :]
+                delivered = not data
+            if data:
+                # Bounded: a peer that does not read cannot hold us here.
+                with trio.move_on_after(ALERT_SEND_TIMEOUT):
+                    await self.transport_stream.send_all(data)
+                    delivered = True
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass  # the peer may have closed first: allowed (see trio)
         finally:
