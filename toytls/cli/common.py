@@ -6,6 +6,7 @@ status; :mod:`toytls.cli.main` parses the flags and calls it.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -264,6 +265,10 @@ def announce_listening(
     task_status.started(port)
 
 
+#: The listening commands, as their stop line names them in Chinese.
+_STOPPED_ZH = {"server": "服务器", "proxy": "代理", "tunnel": "隧道"}
+
+
 def serve_until_stopped(
     serve: Callable[..., Awaitable[object]],
     *args: object,
@@ -280,12 +285,18 @@ def serve_until_stopped(
     """
     import trio
 
+    zh = console.lang == "zh"
     try:
         signum = trio.run(until_interrupted, serve, *args)
     except OSError as exc:
-        console.error(f"cannot listen on {address}: {exc.strerror or exc}")
+        why = exc.strerror or exc
+        if zh:
+            why = "地址已被占用" if exc.errno == errno.EADDRINUSE else why
+            console.error(f"无法在 {address} 上监听：{why}")
+        else:
+            console.error(f"cannot listen on {address}: {why}")
         return EXIT_FAILED
     status = EXIT_OK if signum is None else stop_status(signum)
-    console.line(f"{what} stopped")
+    console.line(f"{_STOPPED_ZH.get(what, what)}已停止" if zh else f"{what} stopped")
     console.record("stopped", exit=status)
     return status
