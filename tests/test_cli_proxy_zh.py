@@ -55,7 +55,8 @@ _QUOTED = (
 )
 #: three or more lowercase ASCII words in a row: an English phrase
 _ENGLISH = re.compile(r"(?:\b[a-z][a-z'’-]+\b[ ,:;]+){2,}\b[a-z][a-z'’-]+\b")
-_BYTES_REPR = re.compile(r"\bb'|\bb\"|\\x[0-9a-f]{2}")
+#: a Python bytes repr (b'\xe4…'); a quoted str may escape a control character
+_BYTES_REPR = re.compile(r"\bb'|\bb\"")
 
 
 def english_lines(text: str) -> list[str]:
@@ -92,6 +93,7 @@ def test_the_detector_catches_what_it_should() -> None:
     fine = [
         "#1 客户端说（用密钥X 解密）：'you are the one I love'",
         "#1 客户端→服务器 application_data，22 字节密文：9712445a…",
+        "#1 服务器→客户端 明文：'hi\\x00there'",
         "#1 攻击失败：客户端以警报 bad_certificate 拒绝：公钥被换成 M+ 的真证书与 CA 的数字签名对不上",
         '#1 服务器→客户端的 HTTP 正文（GET /secret 的响应 404 Not Found）：33 字节 "not found: try /"',
         "toytls: 找不到 /x/attacker-root.pem：攻击者的密钥和证书要先用 `toytls certs` 生成",

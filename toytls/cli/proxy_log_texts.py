@@ -219,7 +219,7 @@ LINES: dict[str, tuple[str, str]] = {
         "{detail}",
         "攻击者这一端发现客户端发来的消息不对，发出警报 {alert}：{why}",
     ),
-    "failure_silent": ("{detail}", "客户端没有发出警报，就断开了连接"),
+    "failure_silent": ("{detail}", "客户端没有发出警报就断开了连接"),
     "failed": ("attack failed: {reason}.{note}", "攻击失败：{reason}。{note}"),
     "failed_no_key": (" The client never sent key X.", "客户端始终没有发出密钥X。"),
     "server_failed": (
