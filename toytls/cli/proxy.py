@@ -10,7 +10,7 @@ Two ways of working, chosen by the mode:
   :mod:`.proxy_mitm`): the proxy reads the client's ClientHello, opens its
   own connection to the real server (to learn the real chain), then answers
   the client as a toytls server with a forged chain and the attacker's key
-  pair B+/B−. If the client accepts, the proxy holds key X and relays — and
+  pair M+/M−. If the client accepts, the proxy holds key X and relays — and
   prints — every message in plaintext; if not, it says why the attack failed.
 
 What to do with each record is decided by the pure functions of
