@@ -112,6 +112,8 @@ class KeyXRelay:
         #: the client's data that arrived before the server's leg was ready
         self._early: list[bytes] = []
         self._early_close = False
+        #: the server closed its end before there was a leg toward it
+        self._server_gone = False
 
     # ----------------------------------------------------------- from the client
 
@@ -154,6 +156,8 @@ class KeyXRelay:
         self.upstream = upstream
         step.server_leg += upstream.initiate()
         step.to_server += upstream.data_to_send()
+        if self._server_gone:
+            step.server_leg += upstream.receive_data(b"")
 
     def _after_client_events(self, step: Step) -> None:
         upstream = self.upstream
@@ -202,10 +206,14 @@ class KeyXRelay:
         """Bytes from the server (``b""``: it closed its end)."""
         step = Step()
         upstream = self.upstream
-        assert upstream is not None  # nothing comes before the ClientHello went
+        if upstream is None:  # it hung up before the client's ClientHello came
+            self._server_gone = self._server_gone or not data
+            return step
         if self.victim is None:
             self._server_records.feed(data)
             self._read_server_flight(step)
+            if not data and upstream.error is None:  # it hung up before its Certificate
+                step.server_leg += upstream.receive_data(b"")
             return step
         if upstream.error is None:
             step.server_leg += upstream.receive_data(data)

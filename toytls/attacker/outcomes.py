@@ -2,7 +2,7 @@
 
 The proxy (:mod:`toytls.cli.proxy`) makes these as it relays or attacks a
 connection and hands each to whoever listens: the command line turns them
-into log lines and JSON objects (:mod:`toytls.cli.proxylog`), the demo
+into log lines and JSON objects (:mod:`toytls.cli.proxy_log`), the demo
 reads them as they are. Every outcome names its ``connection``, the
 proxy's number for one client's connection, from 1.
 
@@ -55,7 +55,10 @@ class UpstreamUnreachable:
 
     connection: int
     upstream: tuple[str, int]
+    #: the system's words for why (English)
     reason: str
+    #: its error number, when there is one (the log says it in the user's language)
+    errno: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -73,6 +76,8 @@ class UnparseableRecords:
     connection: int
     direction: Direction
     error: str
+    #: the alert the error carries, if any (the log explains it in the user's language)
+    alert: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -136,6 +141,18 @@ class AlterationEnded:
     #: encrypted alerts each side sent after the change (unreadable to him)
     client_alerts_after: int
     server_alerts_after: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NothingAltered:
+    """A relay-mode connection ended before there was anything to attack.
+
+    No Certificate (tamper-cert) or no application data (flip, replay,
+    truncate) went to the client: everything passed unchanged.
+    """
+
+    connection: int
+    mode: Mode
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -233,6 +250,25 @@ class AttackFailed:
     detail: str
     #: whether the client sent key X (ClientKeyExchange) before it stopped
     client_key_exchange_seen: bool
+    #: the alert the attacker's side sent, when it found the client's message
+    #: wrong (None when the client sent one, or when no alert was exchanged)
+    sent_alert: AlertDescription | int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServerLegFailed:
+    """In a man-in-the-middle mode, the attacker's connection to the real server failed.
+
+    Told only when the client's side had not failed first; the client is
+    dropped with it.
+    """
+
+    connection: int
+    #: the alert the server sent (``from_peer``) or the attacker's side sent, if any
+    alert: AlertDescription | int | None
+    from_peer: bool
+    #: what broke (English)
+    detail: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -240,7 +276,10 @@ class ConnectionBroke:
     """A side of the connection broke."""
 
     connection: int
+    #: the system's words for what broke (English)
     reason: str
+    #: its error number, when there is one
+    errno: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -268,6 +307,7 @@ Outcome = (
     | AttackRefused
     | EncryptedAlertSeen
     | AlterationEnded
+    | NothingAltered
     | PlaintextSeen
     | HttpSeen
     | NoClientHello
@@ -276,6 +316,7 @@ Outcome = (
     | AttackSucceeded
     | KeyXPassedOn
     | AttackFailed
+    | ServerLegFailed
     | ConnectionBroke
     | InternalError
     | ConnectionClosed

@@ -26,7 +26,7 @@ from ..core.errors import ToyTLSError
 from ..core.messages import AnyMessage, ClientHello, parse_message
 from ..core.records import RawRecord
 from .modes import Mode, flip_bit, tamper_certificate_record
-from .outcomes import Alteration, AlterationEnded, Direction
+from .outcomes import Alteration, AlterationEnded, Direction, NothingAltered
 
 _CONTENT_TYPES = frozenset(int(t) for t in ContentType)
 _VERSION = PROTOCOL_VERSION.to_bytes(2, "big")
@@ -34,6 +34,8 @@ _VERSION = PROTOCOL_VERSION.to_bytes(2, "big")
 _CLOSE_NOTIFY = bytes((AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY))
 #: §5 — an unprotected alert is level and description, nothing more.
 _ALERT_SIZE = 2
+#: The relay modes that change a record on its way to the client.
+_ATTACKS_RECORDS = frozenset({Mode.TAMPER_CERT, Mode.FLIP, Mode.REPLAY, Mode.TRUNCATE})
 
 
 def is_toytls_start(data: bytes) -> bool:
@@ -158,12 +160,16 @@ class RecordPolicy:
             if message is not None and message.msg_type == HandshakeType.CLIENT_KEY_EXCHANGE:
                 self._key_exchange_after = True
 
-    def ending(self, connection: int) -> AlterationEnded | None:
+    def ending(self, connection: int) -> AlterationEnded | NothingAltered | None:
         """What came of the change, told when the connection is over.
 
-        None when nothing was changed, or when the client refused with a
-        readable alert (that was told as it happened).
+        :class:`NothingAltered` when a mode that attacks records found none
+        to attack; None in watch mode and the man-in-the-middle modes, or
+        when the client refused with a readable alert (that was told as it
+        happened).
         """
+        if self.altered is None and self.mode in _ATTACKS_RECORDS:
+            return NothingAltered(connection=connection, mode=self.mode)
         if self.altered is None or self._refused:
             return None
         return AlterationEnded(

@@ -6,6 +6,7 @@ status; :mod:`toytls.cli.main` parses the flags and calls it.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -89,7 +90,6 @@ class Unreachable(Exception):
 
 def _refused(exc: BaseException) -> bool:
     """Whether ``exc`` (or every attempt trio gathered in its cause) was refused."""
-    import errno
 
     cause = exc.__cause__
     if isinstance(cause, BaseExceptionGroup):

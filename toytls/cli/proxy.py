@@ -10,7 +10,7 @@ Two ways of working, chosen by the mode:
   :mod:`.proxy_mitm`): the proxy reads the client's ClientHello, opens its
   own connection to the real server (to learn the real chain), then answers
   the client as a toytls server with a forged chain and the attacker's key
-  pair B+/B−. If the client accepts, the proxy holds key X and relays — and
+  pair M+/M−. If the client accepts, the proxy holds key X and relays — and
   prints — every message in plaintext; if not, it says why the attack failed.
 
 What to do with each record is decided by the pure functions of
@@ -23,12 +23,19 @@ from __future__ import annotations
 
 import functools
 import itertools
+from pathlib import Path
 
 import trio
 
 from ..attacker import outcomes as out
 from ..attacker.modes import DESCRIPTIONS, Mode
-from ..pki.files import load_attacker_kit
+from ..pki.files import (
+    ATTACKER_KEY_FILE,
+    ATTACKER_OTHER_NAME_FILE,
+    ATTACKER_ROOT_CERT_FILE,
+    ATTACKER_ROOT_KEY_FILE,
+    load_attacker_kit,
+)
 from ..pki.generate import AttackerKit
 from ..story.command_texts import command_text
 from .common import (
@@ -38,13 +45,13 @@ from .common import (
     host_port,
     is_stop,
     serve_until_stopped,
-    usage_error_text,
 )
 from .console import Console, parse_address
 from .options import ProxyOptions
 from .proxy_capture import PcapFile, capture_client
 from .proxy_link import Link, OnOutcome
-from .proxy_log_texts import MODE_ZH
+from .proxy_log import os_reason
+from .proxy_log_texts import ERRORS, MODE_ZH
 from .proxy_mitm import mitm
 from .proxy_relay import relay
 
@@ -68,7 +75,9 @@ async def _handle(
     except OSError as exc:
         reason = str(exc.strerror or exc)
         link.report(
-            out.UpstreamUnreachable(connection=link.number, upstream=upstream, reason=reason)
+            out.UpstreamUnreachable(
+                connection=link.number, upstream=upstream, reason=reason, errno=_errno(exc)
+            )
         )
         await client.aclose()
         return
@@ -86,7 +95,9 @@ async def _handle(
                 raise
     except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
         reason = str(exc.__cause__ or exc)
-        link.report(out.ConnectionBroke(connection=link.number, reason=reason))
+        link.report(
+            out.ConnectionBroke(connection=link.number, reason=reason, errno=_errno(exc.__cause__))
+        )
     except Exception as exc:  # one bad connection must not stop the proxy
         error = f"{type(exc).__name__}: {exc}"
         link.report(out.InternalError(connection=link.number, error=error))
@@ -94,6 +105,16 @@ async def _handle(
     if ending is not None:
         link.report(ending)
     link.report(out.ConnectionClosed(connection=link.number))
+
+
+def _errno(exc: BaseException | None) -> int | None:
+    """The error number behind ``exc``: its own, or the first of the attempts trio gathered."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno
+    cause = exc.__cause__ if exc is not None else None
+    if isinstance(cause, BaseExceptionGroup):
+        return _errno(cause.exceptions[0])
+    return _errno(cause) if cause is not None else None
 
 
 async def _cut(link: Link, client: trio.SocketStream, server: trio.SocketStream) -> None:
@@ -176,8 +197,54 @@ def _start_line(mode: Mode, upstream: str, lang: str) -> str:
 def _split_rule(rule: str) -> tuple[bytes, bytes]:
     old, sep, new = rule.partition("=")
     if not sep or not old:
-        raise ValueError(f"--rewrite takes OLD=NEW, not {rule!r}")
+        raise ValueError(ERRORS["rewrite"][0].format(rule=rule))
     return old.encode(), new.encode()
+
+
+def _bad_option(options: ProxyOptions, lang: str) -> str | None:
+    """What is wrong with an address or a rewrite rule, in ``lang``; None if nothing."""
+    zh = lang == "zh"
+    for text, what in ((options.listen, "--listen"), (options.upstream, "--upstream")):
+        try:
+            parse_address(text, what=what)
+        except ValueError:
+            return ERRORS["address"][zh].format(what=what, text=text)
+    for rule in options.rewrite:
+        try:
+            _split_rule(rule)
+        except ValueError:
+            return ERRORS["rewrite"][zh].format(rule=rule)
+    return None
+
+
+#: The files :func:`load_attacker_kit` reads, in its order.
+_KIT_FILES = (
+    ATTACKER_ROOT_CERT_FILE,
+    ATTACKER_OTHER_NAME_FILE,
+    ATTACKER_KEY_FILE,
+    ATTACKER_ROOT_KEY_FILE,
+)
+
+
+def _load_kit(directory: Path, lang: str) -> tuple[AttackerKit | None, str | None]:
+    """The attacker's key and certificates from ``directory``, or why they cannot be read."""
+    zh = lang == "zh"
+    for name in _KIT_FILES:
+        if not (directory / name).exists():
+            return None, ERRORS["kit_missing"][zh].format(path=directory / name)
+    try:
+        return load_attacker_kit(directory), None
+    except OSError as exc:  # unreadable
+        return None, _file_error(exc, directory, lang)
+    except ValueError as exc:  # garbage
+        return None, ERRORS["kit_bad"][zh].format(directory=directory, error=exc)
+
+
+def _file_error(exc: OSError, path: Path, lang: str) -> str:
+    """Why ``path`` (or a file in it) cannot be used, in ``lang``."""
+    where = exc.filename if exc.filename is not None else path
+    reason = os_reason(exc.errno, str(exc.strerror or exc), lang)
+    return ERRORS["file"][lang == "zh"].format(path=where, reason=reason)
 
 
 def run(options: ProxyOptions, console: Console) -> int:
@@ -187,17 +254,18 @@ def run(options: ProxyOptions, console: Console) -> int:
         0 when stopped, 1 if it cannot listen, 2 for a bad address, rule or
         attacker kit (one error line).
     """
-    try:
-        mode = Mode(options.mode)
-        parse_address(options.listen, what="--listen")
-        parse_address(options.upstream, what="--upstream")
-        for rule in options.rewrite:
-            _split_rule(rule)
-        kit = load_attacker_kit(options.certs) if mode.is_man_in_the_middle else None
-        if options.pcap is not None:
+    mode = Mode(options.mode)
+    problem = _bad_option(options, console.lang)
+    kit: AttackerKit | None = None
+    if problem is None and mode.is_man_in_the_middle:
+        kit, problem = _load_kit(options.certs, console.lang)
+    if problem is None and options.pcap is not None:
+        try:
             PcapFile(options.pcap).close()  # writable? (serve starts it afresh)
-    except (OSError, ValueError) as exc:  # missing, a directory, unreadable, garbage
-        console.error(usage_error_text(exc))
+        except OSError as exc:  # missing directory, a directory, no permission
+            problem = _file_error(exc, options.pcap, console.lang)
+    if problem is not None:
+        console.error(problem)
         return EXIT_USAGE
     return serve_until_stopped(
         serve, options, console, kit, console=console, address=options.listen, what="proxy"

@@ -9,6 +9,7 @@ the demo, which reads the objects, cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +21,27 @@ from ..core.constants import ContentType, alert_name
 from ..core.messages import ClientHello
 from ..core.records import RawRecord
 from ..story.narration import alert_meaning, short_hex
+from .common import host_port
 from .console import Console
-from .proxy_log_texts import ACCEPTED, ALERTS_AFTER, CHANGE, ENCRYPTED_ALERT, ENDED, REFUSED
+from .proxy_log_texts import (
+    ACCEPTED,
+    ALERTS_AFTER,
+    ALTERED,
+    CHANGE,
+    DIRECTION_ZH,
+    ENCRYPTED_ALERT,
+    ENDED,
+    FORGED_ZH,
+    HTTP_KIND_ZH,
+    LINES,
+    NOTHING_ALTERED,
+    OS_REASONS_ZH,
+    PASSED_ON,
+    REFUSED,
+    SUCCEEDED,
+    WHO,
+    say,
+)
 
 
 @dataclass
@@ -54,64 +74,64 @@ def json_of(outcome: out.Outcome, lang: str = "en") -> dict[str, object] | None:
     return {"event": shown.kind, "connection": outcome.connection, **shown.fields}
 
 
-def describe_record(record: RawRecord) -> str:
-    """What a relayed record is, as far as the attacker can tell."""
+def describe_record(record: RawRecord, lang: str = "en") -> str:
+    """What a relayed record is, as far as the attacker can tell, in ``lang``."""
     kind = record.content_type.name.lower()
     size = len(record.fragment)
     message = readable_message(record)
+    if isinstance(message, ClientHello):
+        return say("record_hello", lang, kind=kind, name=message.server_name, size=size)
     if message is not None:
-        name = type(message).__name__
-        if isinstance(message, ClientHello):
-            name += f" for {message.server_name!r}"
-        return f"{kind} {name} ({size} bytes, readable)"
+        return say("record_message", lang, kind=kind, name=type(message).__name__, size=size)
     if record.content_type is ContentType.HANDSHAKE:
-        return f"{kind} ({size} bytes, encrypted)"
+        return say("record_encrypted", lang, kind=kind, size=size)
     code = readable_alert(record)
     if code is not None:
-        return f"alert {alert_name(code)} (readable)"
-    return f"{kind}, {size} bytes of ciphertext: {short_hex(record.fragment, 12)}"
+        return say("record_alert", lang, name=alert_name(code))
+    return say("record_ciphertext", lang, kind=kind, size=size, hex=short_hex(record.fragment, 12))
 
 
-_ALTERED = {
-    out.Alteration.TAMPER_CERTIFICATE: (
-        "tampered: changed one letter of the subject's name inside the signed part "
-        "of the certificate; the CA's signature is unchanged"
-    ),
-    out.Alteration.FLIP: "flipped one bit of this record's ciphertext",
-    out.Alteration.REPLAY: "sending this record a second time (replay)",
-    out.Alteration.TRUNCATE: (
-        "forwarding this record, then cutting both connections without close_notify"
-    ),
-}
+def direction_text(direction: out.Direction, lang: str) -> str:
+    """``client→server`` or ``server→client``, in ``lang``."""
+    return DIRECTION_ZH[direction] if lang == "zh" else direction.value
+
+
+def os_reason(code: int | None, text: str, lang: str) -> str:
+    """Why a system call failed: the system's words, or in Chinese for known errnos."""
+    if lang != "zh":
+        return text
+    known = OS_REASONS_ZH.get(code) if code is not None else None
+    return known if known is not None else repr(text)
 
 
 def _altered(o: out.DataAltered, lang: str) -> _Shown:
     if o.what is out.Alteration.REWRITE:
-        text = f"{o.direction.value}: changed it to {o.text!r}"
+        text = say("rewrite", lang, direction=direction_text(o.direction, lang), text=o.text)
     else:
-        text = _ALTERED[o.what]
+        text = ALTERED[o.what][lang == "zh"]
     return _Shown([(text, "bold magenta")], "tampered", {"direction": o.direction.value})
 
 
 def _seen(o: out.PlaintextSeen, lang: str) -> _Shown:
     if o.stolen:
-        who = "client" if o.direction is out.Direction.TO_SERVER else "server"
-        line = (f"{who} says (decrypted with key X): {o.text!r}", "bold red")
+        who = WHO[o.direction][lang == "zh"]
+        line = (say("stolen", lang, who=who, text=o.text), "bold red")
         return _Shown([line], "stolen", {"direction": o.direction.value, "text": o.text})
-    line = (f"{o.direction.value} plaintext: {o.text!r}", "cyan")
+    where = direction_text(o.direction, lang)
+    line = (say("plaintext", lang, direction=where, text=o.text), "cyan")
     return _Shown([line], "plaintext", {"direction": o.direction.value, "text": o.text})
 
 
 def _http(o: out.HttpSeen, lang: str) -> _Shown:
     style = "bold red" if o.stolen else "cyan"
     # After an attack the two ends are people the attacker listens to.
-    who = o.direction.value
-    if o.stolen:
-        who = "client" if o.direction is out.Direction.TO_SERVER else "server"
-    how = " (decrypted with key X)" if o.stolen else ""
-    # "HTTP request: GET / …", "HTTP body of GET /: 12 bytes …"
-    label = "HTTP" if o.kind == "body" else f"HTTP {o.kind}{how}:"
+    who = WHO[o.direction][lang == "zh"] if o.stolen else direction_text(o.direction, lang)
     first, *rest = o.lines
+    if o.kind == "body":
+        line = _http_body(who, first, o.first_line, lang)
+    else:
+        kind = HTTP_KIND_ZH.get(o.kind, o.kind) if lang == "zh" else o.kind
+        line = say("http_stolen" if o.stolen else "http", lang, who=who, kind=kind, first=first)
     fields: dict[str, object] = {
         "direction": o.direction.value,
         "http": o.kind,
@@ -119,8 +139,25 @@ def _http(o: out.HttpSeen, lang: str) -> _Shown:
         "headers": [list(pair) for pair in o.headers],
         "stolen": o.stolen,
     }
-    lines = [(f"{who} {label} {first}", style), *((f"    {line}", style) for line in rest)]
+    lines = [(line, style), *((f"    {line}", style) for line in rest)]
     return _Shown(lines, "http", fields)
+
+
+#: the summary :mod:`toytls.web.httpview` gives a body: "body of LABEL: N bytes"
+_BODY = re.compile(r"body of (?P<label>.+): (?P<size>[0-9]+) bytes")
+
+
+def _http_body(who: str, first: str, summary: str, lang: str) -> str:
+    """A body's summary line: "HTTP body of GET /: 12 bytes …", or in Chinese."""
+    match = _BODY.fullmatch(summary)
+    if lang != "zh" or match is None:
+        return say("http_body", "en", who=who, first=first)
+    label = match["label"]
+    reply, to, request = label.rpartition(" to ")  # a response's: "200 OK to GET /x"
+    if to:
+        label = say("http_reply_to", lang, request=request, reply=reply)
+    preview = first[len(summary) :]
+    return say("http_body", lang, who=who, label=label, size=match["size"], preview=preview)
 
 
 def _refusal(mode: Mode | None, alert: int, lang: str) -> str:
@@ -133,45 +170,19 @@ def _refusal(mode: Mode | None, alert: int, lang: str) -> str:
 
 def _refused(o: out.AttackRefused, lang: str) -> _Shown:
     why = _refusal(o.mode, o.alert, lang)
-    if lang == "zh":
-        text = f"攻击失败：客户端以警报 {alert_name(o.alert)} 拒绝：{why}"
-    else:
-        text = f"attack failed: the client refused with alert {alert_name(o.alert)}: {why}"
+    text = say("refused", lang, alert=alert_name(o.alert), why=why)
     return _Shown([(text, "bold green")], "attack_failed", {"alert": alert_name(o.alert)})
 
 
 def _succeeded(o: out.AttackSucceeded, lang: str) -> _Shown:
+    zh = lang == "zh"
     secret, client, server = o.secret.hex(), o.client_write_key.hex(), o.server_write_key.hex()
-    what = ACCEPTED.get(o.mode, ("the attacker's certificate", "攻击者的证书"))[lang == "zh"]
-    lines: Sequence[tuple[str, str | None]]
-    if lang == "zh":
-        lines = [
-            (
-                f"攻击成功：客户端接受了{what}，用其中中间人的公钥 M+ 锁住密钥X 发了出来；"
-                f"中间人用自己的私钥 M− 解开：X = {secret}",
-                "bold red",
-            ),
-            (
-                f"客户端这一段由 X 派生的密钥：客户端→服务器 {client}，服务器→客户端 {server}；"
-                "下面的每条消息都被读出并重新加密，两端都察觉不到",
-                "red",
-            ),
-        ]
-    else:
-        lines = [
-            (
-                f"ATTACK SUCCEEDED: the client accepted {what}, and sent key X locked with "
-                "the attacker's public key M+ in it; opened with his private key "
-                f"M−: X = {secret}",
-                "bold red",
-            ),
-            (
-                f"the client leg's keys derived from X: client→server {client}, server→client "
-                f"{server}; every message below is read and re-encrypted, and neither side "
-                "can tell",
-                "red",
-            ),
-        ]
+    what = ACCEPTED.get(o.mode, ("the attacker's certificate", "攻击者的证书"))[zh]
+    head, keys = SUCCEEDED
+    lines = [
+        (head[zh].format(what=what, secret=secret), "bold red"),
+        (keys[zh].format(client=client, server=server), "red"),
+    ]
     fields: dict[str, object] = {
         "secret": secret,
         "client_write_key": client,
@@ -181,37 +192,13 @@ def _succeeded(o: out.AttackSucceeded, lang: str) -> _Shown:
 
 
 def _passed_on(o: out.KeyXPassedOn, lang: str) -> _Shown:
+    zh = lang == "zh"
     client, server = o.client_leg_key.hex(), o.server_leg_key.hex()
-    if lang == "zh":
-        lines = [
-            (
-                f"偷梁换柱完成：攻击者把同一个密钥X 用服务器真正的公钥 B+ 加密后转交给了服务器；"
-                f"服务器的 X 与客户端的 X 相同（指纹 {o.key_x_fingerprint}）",
-                "bold red",
-            ),
-            (
-                f"但两段连接的记录密钥不同（客户端一段 {client}，服务器一段 {server}）："
-                "密钥派生时混入了握手记录，而两边看到的证书和 ClientKeyExchange 不一样；"
-                "攻击者握有 X，两套密钥都能算出，所以他逐条解密再重新加密",
-                "red",
-            ),
-        ]
-    else:
-        lines = [
-            (
-                "偷梁换柱 complete: the attacker locked the same key X with the server's real "
-                "B+ and passed it on; the server's X equals the client's X "
-                f"(fingerprint {o.key_x_fingerprint})",
-                "bold red",
-            ),
-            (
-                f"yet the two legs' record keys differ (client leg {client}, server leg "
-                f"{server}): the key schedule mixes in the transcript, and the two "
-                "transcripts differ in the Certificate and the ClientKeyExchange; holding X, "
-                "the attacker derives both and re-encrypts every record",
-                "red",
-            ),
-        ]
+    head, legs = PASSED_ON
+    lines = [
+        (head[zh].format(fingerprint=o.key_x_fingerprint), "bold red"),
+        (legs[zh].format(client=client, server=server), "red"),
+    ]
     fields: dict[str, object] = {
         "key_x_fingerprint": o.key_x_fingerprint,
         "client_leg_key": client,
@@ -222,22 +209,19 @@ def _passed_on(o: out.KeyXPassedOn, lang: str) -> _Shown:
 
 def failure_reason(o: out.AttackFailed, lang: str) -> str:
     """Why a man-in-the-middle attack failed, in one phrase."""
-    if o.alert is None:
-        return o.detail
-    why = _refusal(o.mode, int(o.alert), lang)
-    if lang == "zh":
-        return f"客户端以警报 {alert_name(o.alert)} 拒绝：{why}"
-    return f"the client refused with alert {alert_name(o.alert)}: {why}"
+    if o.alert is not None:
+        why = _refusal(o.mode, int(o.alert), lang)
+        return say("failure_refused", lang, alert=alert_name(o.alert), why=why)
+    if o.sent_alert is not None:
+        why = alert_meaning(int(o.sent_alert), lang, fatal=True)
+        return say("failure_local", lang, detail=o.detail, alert=alert_name(o.sent_alert), why=why)
+    return say("failure_silent", lang, detail=o.detail)
 
 
 def _failed(o: out.AttackFailed, lang: str) -> _Shown:
     reason = failure_reason(o, lang)
-    if lang == "zh":
-        note = "" if o.client_key_exchange_seen else "客户端始终没有发出密钥X。"
-        line = f"攻击失败：{reason}。{note}"
-    else:
-        note = "" if o.client_key_exchange_seen else " The client never sent key X."
-        line = f"attack failed: {reason}.{note}"
+    note = "" if o.client_key_exchange_seen else LINES["failed_no_key"][lang == "zh"]
+    line = say("failed", lang, reason=reason, note=note)
     fields: dict[str, object] = {
         "alert": alert_name(o.alert) if o.alert is not None else None,
         "reason": reason,
@@ -246,9 +230,24 @@ def _failed(o: out.AttackFailed, lang: str) -> _Shown:
     return _Shown([(line, "bold green")], "attack_failed", fields)
 
 
+def _server_failed(o: out.ServerLegFailed, lang: str) -> _Shown:
+    if o.alert is None:
+        why = say("server_failed_silent", lang, detail=o.detail)
+    else:
+        key = "server_failed_alert" if o.from_peer else "server_failed_sent"
+        meaning = alert_meaning(int(o.alert), lang, fatal=True)
+        why = say(key, lang, alert=alert_name(o.alert), meaning=meaning)
+    fields: dict[str, object] = {
+        "alert": alert_name(o.alert) if o.alert is not None else None,
+        "from_peer": o.from_peer,
+        "reason": why,
+    }
+    return _Shown([(say("server_failed", lang, why=why), "yellow")], "server_failed", fields)
+
+
 def _no_hello(o: out.NoClientHello, lang: str) -> _Shown:
-    why = f" ({o.error})" if o.error is not None else ""
-    return _Shown([(f"the client did not start with a ClientHello{why}; dropping it", "yellow")])
+    why = say("no_hello_why", lang, error=o.error) if o.error is not None else ""
+    return _Shown([(say("no_hello", lang, why=why), "yellow")])
 
 
 def _record(o: out.RecordRelayed, lang: str) -> _Shown:
@@ -257,32 +256,39 @@ def _record(o: out.RecordRelayed, lang: str) -> _Shown:
         "content_type": o.record.content_type.name.lower(),
         "length": len(o.record.fragment),
     }
-    return _Shown([(f"{o.direction.value} {describe_record(o.record)}", None)], "record", fields)
+    where, what = direction_text(o.direction, lang), describe_record(o.record, lang)
+    return _Shown([(say("record", lang, direction=where, what=what), None)], "record", fields)
 
 
 def _upstream(o: out.UpstreamUnreachable, lang: str) -> _Shown:
-    host, port = o.upstream
-    text = f"cannot reach the real server at {host}:{port}: {o.reason}"
+    reason = os_reason(o.errno, o.reason, lang)
+    text = say("upstream", lang, address=host_port(*o.upstream), reason=reason)
     return _Shown([(text, "yellow")], "upstream_failed")
 
 
 def _forged(o: out.ChainForged, lang: str) -> _Shown:
-    text = f"{DESCRIPTIONS[o.mode]}; presenting it to the client"
+    description = FORGED_ZH[o.mode] if lang == "zh" else DESCRIPTIONS[o.mode]
+    text = say("forged", lang, description=description)
     return _Shown([(text, "bold magenta")], "forged", {"certificates": o.certificates})
 
 
 def _connected(o: out.ClientConnected, lang: str) -> _Shown:
-    return _Shown([(f"client connected; mode {o.mode.value}", None)], "connect")
+    return _Shown([(say("connected", lang, mode=o.mode.value), None)], "connect")
 
 
 def _plaintext_stream(o: out.PlaintextStream, lang: str) -> _Shown:
-    text = f"{o.direction.value}: not toytls — plaintext, readable and changeable"
+    text = say("plaintext_stream", lang, direction=direction_text(o.direction, lang))
     return _Shown([(text, "yellow")])
 
 
 def _unparseable(o: out.UnparseableRecords, lang: str) -> _Shown:
-    text = f"{o.direction.value}: unparseable bytes ({o.error}); passing them on as they are"
-    return _Shown([(text, "yellow")])
+    error = o.error
+    if lang == "zh" and o.alert is not None:
+        error = f"{alert_name(o.alert)}：{alert_meaning(o.alert, lang)}"
+    elif lang == "zh":
+        error = repr(o.error)
+    where = direction_text(o.direction, lang)
+    return _Shown([(say("unparseable", lang, direction=where, error=error), "yellow")])
 
 
 def _encrypted_alert(o: out.EncryptedAlertSeen, lang: str) -> _Shown:
@@ -323,21 +329,26 @@ def _ended(o: out.AlterationEnded, lang: str) -> _Shown:
     return _Shown([(text, "bold green")], "alteration_ended", fields)
 
 
+def _nothing(o: out.NothingAltered, lang: str) -> _Shown:
+    text = NOTHING_ALTERED[o.mode][lang == "zh"]
+    return _Shown([(text, "green")], "nothing_altered", {"mode": o.mode.value})
+
+
 def _hello(o: out.ClientHelloSeen, lang: str) -> _Shown:
-    text = f"the client asks for {o.server_name!r}; connecting to the real server as that name"
-    return _Shown([(text, None)])
+    return _Shown([(say("hello", lang, name=o.server_name), None)])
 
 
 def _broke(o: out.ConnectionBroke, lang: str) -> _Shown:
-    return _Shown([(f"connection broke: {o.reason}", "yellow")], "broken")
+    reason = os_reason(o.errno, o.reason, lang)
+    return _Shown([(say("broke", lang, reason=reason), "yellow")], "broken")
 
 
 def _internal(o: out.InternalError, lang: str) -> _Shown:
-    return _Shown([(f"internal error: {o.error}", "yellow")], "internal_error")
+    return _Shown([(say("internal", lang, error=o.error), "yellow")], "internal_error")
 
 
 def _closed(o: out.ConnectionClosed, lang: str) -> _Shown:
-    return _Shown([("closed", None)], "disconnect")
+    return _Shown([(say("closed", lang), None)], "disconnect")
 
 
 #: outcome type -> how it is shown (each function takes that type and the language)
@@ -351,6 +362,7 @@ _SHOWERS: dict[type[Any], Callable[[Any, str], _Shown]] = {
     out.AttackRefused: _refused,
     out.EncryptedAlertSeen: _encrypted_alert,
     out.AlterationEnded: _ended,
+    out.NothingAltered: _nothing,
     out.PlaintextSeen: _seen,
     out.HttpSeen: _http,
     out.NoClientHello: _no_hello,
@@ -359,6 +371,7 @@ _SHOWERS: dict[type[Any], Callable[[Any, str], _Shown]] = {
     out.AttackSucceeded: _succeeded,
     out.KeyXPassedOn: _passed_on,
     out.AttackFailed: _failed,
+    out.ServerLegFailed: _server_failed,
     out.ConnectionBroke: _broke,
     out.InternalError: _internal,
     out.ConnectionClosed: _closed,

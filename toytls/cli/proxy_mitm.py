@@ -23,6 +23,7 @@ from ..core import events as ev
 from ..core.errors import ToyTLSError
 from ..core.keyschedule import session_key_fingerprint
 from .proxy_link import Link, show_plaintext
+from .proxy_log_texts import LEG
 
 #: Bytes read at a time from either side.
 _CHUNK = 65536
@@ -45,8 +46,10 @@ class _Watch:
         self._keys: ev.KeysDerived | None = None
         self._server_keys: ev.KeysDerived | None = None
         self._key_exchange_seen = False
-        self._client_side = _narrate(link, "proxy-client", "server")
-        self._server_side = _narrate(link, "proxy-upstream", "client")
+        #: the client's leg failed (told as the attack's failure)
+        self._client_failed = False
+        self._client_side = _narrate(link, "proxy-client")
+        self._server_side = _narrate(link, "proxy-upstream")
 
     def step(self, step: Step) -> None:
         link, relay = self.link, self.relay
@@ -91,6 +94,7 @@ class _Watch:
             show_plaintext(link, out.Direction.TO_SERVER, event.data, stolen=True)
         elif isinstance(event, ev.ConnectionFailed):
             self.done.set()
+            self._client_failed = True
             if self.relay.victim is not None and self.relay.victim.session is None:
                 link.report(_failure(link, event.error, self._key_exchange_seen))
 
@@ -111,6 +115,16 @@ class _Watch:
             show_plaintext(link, out.Direction.TO_CLIENT, event.data, stolen=True)
         elif isinstance(event, ev.ConnectionFailed):
             self.done.set()
+            if not self._client_failed:
+                error = event.error
+                link.report(
+                    out.ServerLegFailed(
+                        connection=link.number,
+                        alert=error.alert,
+                        from_peer=error.from_peer,
+                        detail=str(error),
+                    )
+                )
 
 
 async def mitm(
@@ -180,22 +194,27 @@ def _no_hello(exc: Exception) -> str | None:
 
 def _failure(link: Link, error: ToyTLSError, saw_key_exchange: bool) -> out.AttackFailed:
     """Why the client did not accept the forged chain: its alert, or what broke."""
-    alert = error.alert if error.from_peer and error.alert is not None else None
     return out.AttackFailed(
         connection=link.number,
         mode=link.mode,
-        alert=alert,
+        alert=error.alert if error.from_peer else None,
         detail=str(error),
         client_key_exchange_seen=saw_key_exchange,
+        sent_alert=None if error.from_peer else error.alert,
     )
 
 
-def _narrate(link: Link, side: str, role: str) -> Callable[[ev.Event], None]:
-    """Show one of the two legs' events, at -vv, with --hexdump, or in JSON."""
+def _narrate(link: Link, side: str) -> Callable[[ev.Event], None]:
+    """Show one of the two legs' events, at -v and -vv, with --hexdump, or in JSON.
+
+    Told as the attacker's: he plays server to the client with his own pair
+    M+/M−, and client to the real server, whose key is B+.
+    """
     console = link.console
+    prefix = f"{link.prefix}[{LEG[side][console.lang == 'zh']}] "
 
     def handler(event: ev.Event) -> None:
         if console.json_mode or console.level >= 2 or console.hexdump:
-            console.event(event, side=side, prefix=f"{link.prefix}[{side}] ", role=role)
+            console.event(event, side=side, prefix=prefix, role="proxy")
 
     return handler

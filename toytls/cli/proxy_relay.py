@@ -89,7 +89,9 @@ async def _relay_direction(
                     return
         except ToyTLSError as exc:
             link.report(
-                out.UnparseableRecords(connection=link.number, direction=direction, error=str(exc))
+                out.UnparseableRecords(
+                    connection=link.number, direction=direction, error=str(exc), alert=exc.alert
+                )
             )
             plaintext = True
     await sink.send_eof()
