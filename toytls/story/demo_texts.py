@@ -22,7 +22,10 @@ TITLES: dict[str, dict[int, tuple[str, str]]] = {
         5: ("Hybrid without certificates: 偷梁换柱", "the attacker gets key X; nobody notices"),
         6: ("Certificate + signature vs 偷梁换柱", "rejected: digest T ≠ S, key X never sent"),
         7: ("A tampered certificate", "rejected by the signature (T ≠ S)"),
-        8: ("The chain of trust", "leaf ← intermediate ← a root in the store, each signature T = S"),
+        8: (
+            "The chain of trust",
+            "leaf ← intermediate ← a root in the store, each signature T = S",
+        ),
         9: (
             "A genuine certificate for another name (证书调包)",
             "rejected: the name does not match",
