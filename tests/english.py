@@ -33,6 +33,8 @@ def english_in(line: str) -> list[str]:
     text = _STAMP.sub("", _ANSI.sub("", line)).strip()
     if text.startswith(("< ", "> ")):  # an HTTP head: the protocol's own words
         return []
+    if text.startswith("回复："):  # the client's reply line: all data after the label
+        return []
     bare = _IDENTIFIER.sub(" ", _COMMAND.sub(" ", _QUOTED.sub(" ", text)))
     found = [m.group() for m in _WORDS.finditer(bare)]
     found += [m.group(1) + ":" for m in _LABEL.finditer(bare)]

@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import io
 import re
-import signal
 import subprocess
-import threading
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pytest
-from processes import ENV, TOYTLS, wait_until
+from english import english_sentences
+from processes import ENV, TOYTLS, Text, wait_until
 
 from toytls.cli.console import Console
 from toytls.core import events as ev
@@ -71,6 +70,9 @@ WHOEVER = {"en": "whoever sent this certificate", "zh": "发来这张证书的�
 BY_HAND = {"en": "added to the trust store by hand (--trust)", "zh": "用 --trust 手动加入信任库"}
 ATTACKER_ROOT = "toytls Attacker Root"
 
+#: How the proxy's last line for a connection ends, in either language.
+ENDED = (" closed", "连接已关闭")
+
 #: Lines that were false in the runs they appeared in (issue 13).
 NEVER_CLIENT = (
     "do not hold the same key X",
@@ -91,51 +93,6 @@ NEVER_PROXY = (
     "noticed something",
     "the two sides do not hold the same key X",
 )
-
-
-@dataclass
-class Text:
-    """A ``toytls`` command in text mode, running in the background."""
-
-    args: tuple[str, ...]
-    process: subprocess.Popen[str] = field(init=False)
-    lines: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.process = subprocess.Popen(
-            [*TOYTLS, *self.args, "--no-color"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=ENV,
-        )
-        self._reader = threading.Thread(target=self._drain, args=(self.process.stdout,))
-        self._reader.start()
-        wait_until(lambda: self.lines or self.process.poll() is not None, timeout=30)
-        found = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.lines[0] if self.lines else "")
-        if found is None:
-            self.stop()
-            raise AssertionError(f"{self.args} did not start: {self.lines}")
-        self.address = f"127.0.0.1:{found.group(1)}"
-
-    def _drain(self, pipe: IO[str] | None) -> None:
-        assert pipe is not None
-        for line in pipe:
-            self.lines.append(line.rstrip("\n"))
-
-    def stop(self) -> list[str]:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._reader.join(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        return self.lines
 
 
 @dataclass(frozen=True)
@@ -168,53 +125,66 @@ def run_client(pki_dir: Path, address: str, kind: str, lang: str) -> Client:
 class Matrix:
     #: (mode, kind, lang) -> the client's run
     clients: dict[tuple[str, str, str], Client]
-    #: (mode, kind, lang) -> the proxy's lines for that client's connection
+    #: (mode, kind, lang) -> the proxy's lines for that client's connection;
+    #: a client in one language goes through a proxy and to a server speaking it
     proxy: dict[tuple[str, str, str], list[str]]
+    #: the English server's lines
     server: list[str]
     #: an honest verifying client straight to the server, per language
     direct: dict[str, Client]
+    #: every line of the Chinese server
+    server_zh: list[str]
 
 
 Cell = tuple[str, str, str]
 
 
-def _one_mode(
-    pki_dir: Path, upstream: str, mode: str
+def _one_proxy(
+    pki_dir: Path, upstream: str, mode: str, lang: str
 ) -> tuple[dict[Cell, Client], dict[Cell, list[str]]]:
-    listen = ("--listen", "127.0.0.1:0", "--upstream", upstream)
+    listen = ("--listen", "127.0.0.1:0", "--upstream", upstream, "--lang", lang)
     proxy = Text(("proxy", *listen, "--mode", mode, "--certs", str(pki_dir)))
-    cells = [(lang, kind) for lang in LANGS for kind in KINDS]
     clients: dict[Cell, Client] = {}
     try:
-        for lang, kind in cells:
+        for kind in KINDS:
             clients[(mode, kind, lang)] = run_client(pki_dir, proxy.address, kind, lang)
         # The proxy tells a connection's end after its client has gone.
-        wait_until(lambda: sum(" closed" in line for line in proxy.lines) >= len(cells))
+        wait_until(lambda: sum(line.endswith(ENDED) for line in proxy.lines) >= len(KINDS))
     finally:
         lines = proxy.stop()
     by_connection: dict[Cell, list[str]] = {}
-    for number, (lang, kind) in enumerate(cells, start=1):
+    for number, kind in enumerate(KINDS, start=1):
         by_connection[(mode, kind, lang)] = [line for line in lines if f"#{number} " in line]
+    return clients, by_connection
+
+
+def _one_mode(
+    pki_dir: Path, upstreams: dict[str, str], mode: str
+) -> tuple[dict[Cell, Client], dict[Cell, list[str]]]:
+    """A client of each kind and language, through a proxy in that language."""
+    clients: dict[Cell, Client] = {}
+    by_connection: dict[Cell, list[str]] = {}
+    for lang in LANGS:
+        found, lines = _one_proxy(pki_dir, upstreams[lang], mode, lang)
+        clients.update(found)
+        by_connection.update(lines)
     return clients, by_connection
 
 
 @pytest.fixture(scope="module")
 def matrix(pki_dir: Path) -> Matrix:
     chain, key = str(pki_dir / "chain.pem"), str(pki_dir / "server.key")
-    server = Text(("server", "--accept", "127.0.0.1:0", "--cert-chain", chain, "--key", key))
+    accept = ("server", "--accept", "127.0.0.1:0", "--cert-chain", chain, "--key", key)
     clients: dict[tuple[str, str, str], Client] = {}
     proxy: dict[tuple[str, str, str], list[str]] = {}
-    try:
-        direct = {lang: run_client(pki_dir, server.address, VERIFYING, lang) for lang in LANGS}
+    with Text(accept) as server, Text((*accept, "--lang", "zh")) as server_zh:
+        upstreams = {"en": server.address, "zh": server_zh.address}
+        direct = {lang: run_client(pki_dir, upstreams[lang], VERIFYING, lang) for lang in LANGS}
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for found, lines in pool.map(
-                lambda mode: _one_mode(pki_dir, server.address, mode), MODES
-            ):
+            for found, lines in pool.map(lambda mode: _one_mode(pki_dir, upstreams, mode), MODES):
                 clients.update(found)
                 proxy.update(lines)
-    finally:
-        server_lines = server.stop()
-    return Matrix(clients, proxy, server_lines, direct)
+    return Matrix(clients, proxy, server.lines, direct, server_zh.lines)
 
 
 def _has(lines: list[str], *needles: str) -> bool:
@@ -336,3 +306,55 @@ def test_a_close_notify_is_not_painted_as_a_failure() -> None:
     console = Console(color=True, out=out, level=2)
     console.event(fatal, side="client")
     assert "\033[1;31m" in out.getvalue()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("mode", MODES)
+def test_in_chinese_no_line_is_english(matrix: Matrix, mode: str, kind: str) -> None:
+    """Client and proxy, in every mode and for every kind of client (issue 13, item 4)."""
+    client = matrix.clients[(mode, kind, "zh")]
+    proxy = matrix.proxy[(mode, kind, "zh")]
+    assert proxy, f"{mode} × {kind}: the proxy printed nothing for this connection"
+    assert english_sentences("\n".join(client.lines)) == []
+    assert english_sentences("\n".join(proxy)) == []
+
+
+def test_the_chinese_server_says_nothing_in_english(matrix: Matrix) -> None:
+    assert len(matrix.server_zh) > 50, matrix.server_zh
+    assert english_sentences("\n".join(matrix.server_zh)) == []
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        text: str = answer.read().decode("utf-8")
+        return text
+
+
+def test_the_session_page_through_a_robbing_proxy_claims_nothing(pki_dir: Path) -> None:
+    """A browser behind ``tunnel --insecure`` and a swap-key proxy: the page stays honest.
+
+    The attacker passes the client's own key X on to the server (偷梁换柱),
+    so the page's fingerprint equals the tunnel's — and the page says that
+    this proves nothing and that the server cannot see what the client checked.
+    """
+    chain, key = str(pki_dir / "chain.pem"), str(pki_dir / "server.key")
+    accept = ("--accept", "127.0.0.1:0", "--cert-chain", chain, "--key", key)
+    with Text(("server", *accept, "--app", "http")) as server:
+        mode = ("--mode", "swap-key", "--certs", str(pki_dir))
+        with Text(
+            ("proxy", "--listen", "127.0.0.1:0", "--upstream", server.address, *mode)
+        ) as proxy:
+            to = ("--accept", "127.0.0.1:0", "--connect", proxy.address, "--insecure")
+            with Text(("tunnel", *to)) as tunnel:
+                pages = {lang: _get(f"http://{tunnel.address}/?lang={lang}") for lang in LANGS}
+                up = [line for line in tunnel.lines if "fingerprint" in line]
+    assert _has(proxy.lines, "ATTACK SUCCEEDED"), proxy.lines
+    fingerprints = set(re.findall(r"fingerprint ([0-9a-f]{16})", "\n".join(up)))
+    assert len(fingerprints) == 2, up  # one connection per page
+    for lang, page in pages.items():
+        assert any(fingerprint in page for fingerprint in fingerprints), lang
+        for claim in ("your client checked every signature", "你的客户端检查了每一个数字签名"):
+            assert claim not in page, lang
+    assert "the server cannot see whether yours did" in pages["en"]
+    assert "服务器看不到你的客户端" in pages["zh"]
+    assert "proves nothing" in pages["en"]

@@ -20,6 +20,7 @@ from ..attacker.key_x_relay import KeyXRelay, NotAClientHello, Step
 from ..attacker.modes import forged_chain
 from ..attacker.policy import is_client_key_exchange
 from ..core import events as ev
+from ..core.constants import AlertDescription
 from ..core.errors import ToyTLSError
 from ..core.keyschedule import session_key_fingerprint
 from .proxy_link import Link, show_plaintext
@@ -48,6 +49,8 @@ class _Watch:
         self._key_exchange_seen = False
         #: the client's leg failed (told as the attack's failure)
         self._client_failed = False
+        #: the server's leg failed, and that was told
+        self._server_told = False
         self._client_side = _narrate(link, "proxy-client")
         self._server_side = _narrate(link, "proxy-upstream")
 
@@ -114,17 +117,33 @@ class _Watch:
         elif isinstance(event, ev.ApplicationData):
             show_plaintext(link, out.Direction.TO_CLIENT, event.data, stolen=True)
         elif isinstance(event, ev.ConnectionFailed):
-            self.done.set()
-            if not self._client_failed:
-                error = event.error
-                link.report(
-                    out.ServerLegFailed(
-                        connection=link.number,
-                        alert=error.alert,
-                        from_peer=error.from_peer,
-                        detail=str(error),
-                    )
-                )
+            error = event.error
+            self.server_failed(error.alert, error.from_peer, str(error))
+
+    def transport_broke(self, server_side: bool, exc: Exception) -> None:
+        """A socket broke: a reset from the real server mid-attack is its leg's failure.
+
+        The client's side is told by its leg; a break after the end (the
+        last flush) is not a failure of anyone's.
+        """
+        upstream = self.relay.upstream
+        ended = self.done.is_set() or (upstream is not None and upstream.closed)
+        if server_side and not ended:
+            self.server_failed(None, True, str(exc.__cause__ or exc))
+        self.done.set()
+
+    def server_failed(
+        self, alert: AlertDescription | int | None, from_peer: bool, detail: str
+    ) -> None:
+        """The real server's side broke: tell it once, unless the client's failed first."""
+        self.done.set()
+        if self._client_failed or self._server_told:
+            return
+        self._server_told = True
+        number = self.link.number
+        self.link.report(
+            out.ServerLegFailed(connection=number, alert=alert, from_peer=from_peer, detail=detail)
+        )
 
 
 async def mitm(
@@ -155,8 +174,8 @@ async def mitm(
             while data := bytes(await source.receive_some(_CHUNK)):
                 await deliver(feed(data))
             await deliver(feed(b""))  # the end of that side, for its leg to judge
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            watch.done.set()
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            watch.transport_broke(source is server, exc)
         except (NotAClientHello, ToyTLSError) as exc:
             link.report(out.NoClientHello(connection=link.number, error=_no_hello(exc)))
             watch.done.set()
@@ -171,8 +190,8 @@ async def mitm(
         try:
             async for data in queued:
                 await sink.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            watch.done.set()
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            watch.transport_broke(sink is server, exc)
 
     async with trio.open_nursery() as writers:
         writers.start_soon(write, client, for_client)
