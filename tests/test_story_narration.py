@@ -338,8 +338,8 @@ def test_data_is_shown_as_text_and_hex(data: bytes | str, en: str, zh: str) -> N
 def test_a_proxy_finds_out_which_side_it_plays(pki: PKI) -> None:
     pair = run(pki, client=client_config(pki, verify=False), server=swapped_server(pki))
     lines = narrate(pair.server_events, role="proxy")
-    assert lines[0].startswith("[1/6] the proxy is asked")
-    assert any("the proxy unlocks key X with its private key M−" in line for line in lines)
+    assert lines[0].startswith("[1/6] the attacker is asked")
+    assert any("the attacker unlocks key X with its private key M−" in line for line in lines)
     client = narrate(pair.client_events)
     assert any("[3/6] WARNING: the certificate is NOT checked" in line for line in client)
     assert pair.client.handshake_complete
@@ -392,9 +392,11 @@ def test_one_proxy_narrator_follows_both_of_its_connections(pki: PKI) -> None:
     narrator = Narrator(role="proxy")
     as_server = [line for e in toward_client.server_events for line in narrator.describe(e)]
     as_client = [line for e in toward_server.client_events for line in narrator.describe(e)]
-    assert as_server[0] == "[1/6] the proxy is asked for a secure talk: ClientHello for 'localhost'"
-    assert as_client[0] == "[1/6] the proxy asks for a secure talk: ClientHello for 'localhost'"
-    assert any(line.startswith("[3/6] the proxy checks certificate 0") for line in as_client)
+    assert (
+        as_server[0] == "[1/6] the attacker is asked for a secure talk: ClientHello for 'localhost'"
+    )
+    assert as_client[0] == "[1/6] the attacker asks for a secure talk: ClientHello for 'localhost'"
+    assert any(line.startswith("[3/6] the attacker checks certificate 0") for line in as_client)
     assert any("only the server can unlock X" in line for line in as_client)
 
 
@@ -404,3 +406,20 @@ def test_no_trio_at_import() -> None:
         "assert 'trio' not in sys.modules, 'trio imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_attacker_toward_the_real_server_passes_the_clients_x_on(pki: PKI, lang: str) -> None:
+    """The proxy's upstream leg checks nothing and sends on the client's X: it says so."""
+    upstream = run(pki, client=client_config(pki, verify=False))
+    narrator = Narrator(role="proxy", lang=lang, level=1)
+    lines = [line for e in upstream.client_events for line in narrator.describe(e)]
+    text = "\n".join(lines)
+    assert "--insecure" not in text  # the proxy has no such flag
+    assert "makes a fresh session key" not in text and "生成会话密钥X" not in text
+    said = {
+        "en": ("does not check the real server's chain", "makes no key X of his own"),
+        "zh": ("不检查真服务器发来的证书链", "没有自己生成密钥X"),
+    }[lang]
+    for words in said:
+        assert words in text, text

@@ -182,6 +182,9 @@ class Narrator:
         """
         if self._side == "server":
             return self._say(f"{key}_server", **values)
+        if self.role == "proxy" and f"{key}_relay" in TEXT:
+            # The attacker toward the real server passes the client's X on.
+            return self._say(f"{key}_relay", **values)
         if self._trust in ("hand", "unchecked"):
             return self._say(f"{key}_{self._trust}", **values)
         return self._say(key, **values)
@@ -201,7 +204,7 @@ class Narrator:
             return [(0, self._say("chain_ok", path=path, name=event.server_name))]
         if isinstance(event, ev.VerificationSkipped):
             self._trust = "unchecked"
-            return [(0, self._say("skipped"))]
+            return [(0, self._say("skipped_relay" if self.role == "proxy" else "skipped"))]
         if isinstance(event, ev.KeysDerived):
             return self._keys(event)
         if isinstance(event, ev.HandshakeComplete):

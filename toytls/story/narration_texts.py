@@ -17,7 +17,7 @@ INDENT = "      "
 TEXT: dict[str, tuple[str, str]] = {
     "client": ("client", "客户端"),
     "server": ("server", "服务器"),
-    "proxy": ("proxy", "代理"),
+    "proxy": ("attacker", "攻击者"),
     "hello_sent": (
         "[1/6] the {me} asks for a secure talk: ClientHello for {name!r}",
         "[1/6] {me}发起请求：ClientHello，要访问 {name!r}",
@@ -140,6 +140,18 @@ TEXT: dict[str, tuple[str, str]] = {
         "sent this certificate, the server or a man in the middle",
         "[3/6] 警告：没有验证数字证书（--insecure）：公钥B+ 属于发来这张证书的一方，"
         "可能是服务器，也可能是中间人",
+    ),
+    "skipped_relay": (
+        "[3/6] the {me} does not check the real server's chain: whatever it holds, he locks "
+        "the client's key X with the B+ in it",
+        "[3/6] {me}不检查真服务器发来的证书链：不管里面是什么，"
+        "他都用其中的公钥B+ 锁住客户端的密钥X",
+    ),
+    "cke_sent_relay": (
+        "[4/6] the {me} makes no key X of his own: he locks the client's X, opened with M−, "
+        "with the public key B+ in this certificate and sends it on: ClientKeyExchange",
+        "[4/6] {me}没有自己生成密钥X：他把用私钥M− 解出的客户端的密钥X，用这张证书里的"
+        "公钥B+ 加密后转发出去：ClientKeyExchange",
     ),
     "cke_sent": (
         "[4/6] the {me} makes a fresh session key X (32 random bytes), locks it with "
