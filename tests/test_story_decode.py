@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from toytls.attacker.capture import SNAPLEN, TcpConversation
 from toytls.core.messages import ClientHello, ClientKeyExchange, Finished
 from toytls.pki.generate import PKI
-from toytls.story.decode import CaptureError, decode_capture
+from toytls.story.decode import CaptureError, Stop, decode_capture
 from toytls.story.decode_render import conversation_lines
 from toytls.story.keylog import KeyLogError, keylog_line, parse_keylog
 
@@ -177,7 +177,12 @@ def test_a_capture_cut_mid_record_says_where_it_stopped() -> None:
         writer.writepkt(frame, ts=1.0)
     (conversation,) = decode_capture(out.getvalue())
     assert len(conversation.records) == 1
-    assert conversation.stopped == ((True, "the last 3 bytes are an incomplete record"),)
+    assert conversation.stopped == (Stop(from_client=True, kind="incomplete", at=3),)
+    assert conversation.stopped[0].reason == "the last 3 bytes are an incomplete record"
+    english = [line for line, _ in conversation_lines(1, conversation, "en")]
+    assert english[-1] == "  client → server stopped: the last 3 bytes are an incomplete record"
+    chinese = [line for line, _ in conversation_lines(1, conversation, "zh")]
+    assert chinese[-1] == "  客户端 → 服务器 中断：最后 3 字节是一条不完整的记录"
 
 
 def test_ipv6_conversations_decode_too() -> None:

@@ -54,7 +54,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "finished": ("Finished (verify_data {head})", "Finished（verify_data {head}）"),
     "unknown": ("handshake message type {code}", "握手消息，类型 {code}"),
-    "alert": ("alert {level} {name}", "警报 {level} {name}"),
+    "alert": ("alert {level} {name}", "警报 {name}（{level}）"),
     "protected": (
         "protected {kind}, {n} bytes: ciphertext {head}",
         "受保护的 {kind}，{n} 字节：密文 {head}",
@@ -64,6 +64,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_opened": ("→ does not open: {why}", "→ 解不开：{why}"),
     "unreadable": ("{kind}, {n} bytes, unreadable: {why}", "{kind}，{n} 字节，无法解析：{why}"),
     "stopped": ("{side} stopped: {why}", "{side} 中断：{why}"),
+    "stop_not_toytls": (
+        "not toytls/1 from byte {at} on: {why}",
+        "从第 {at} 字节起就不是 toytls/1 了：{why}",
+    ),
+    "stop_incomplete": (
+        "the last {at} bytes are an incomplete record",
+        "最后 {at} 字节是一条不完整的记录",
+    ),
+    "stop_gap": ("bytes are missing from the capture", "抓包里缺了一段字节，后面的无法还原"),
+    "type": ("type {code}", "类型 {code}"),
+    "warning": ("warning", "警告级"),
+    "fatal": ("fatal", "致命级"),
+    "none_opened": (
+        "the key given opens none of these conversations",
+        "给出的密钥一段对话也解不开",
+    ),
     "summary": (
         "{records} records in {conversations} conversation(s); {opened} opened",
         "{conversations} 段对话，{records} 条记录；已解密 {opened} 条",
