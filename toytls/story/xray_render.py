@@ -43,7 +43,8 @@ class _Say:
         return TEXT[key][self.which].format(**values)
 
     def field(self, key: str, value: str) -> Line:
-        return (f"  {self(key)}: {value}", None)
+        colon = "：" if self.which else ": "
+        return (f"  {self(key)}{colon}{value}", None)
 
 
 def render_xray(x: CertificateXray, lang: str = "en") -> list[Line]:
