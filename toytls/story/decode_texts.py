@@ -1,4 +1,4 @@
-"""Every sentence of ``toytls decode``, in English and Chinese, side by side.
+"""Every sentence of ``toytls decode`` and ``toytls wireshark``, in English and Chinese.
 
 Each entry is ``(english, chinese)``; ``{name}`` fields are filled in by
 :mod:`toytls.story.decode_render`. The terms are the narration's: digital
@@ -83,5 +83,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary": (
         "{records} records in {conversations} conversation(s); {opened} opened",
         "{conversations} 段对话，{records} 条记录；已解密 {opened} 条",
+    ),
+}
+
+#: ``toytls wireshark``'s advice (stderr) and its one error; commands and menus stay as they are.
+WIRESHARK: dict[str, tuple[str, str]] = {
+    "advice": (
+        "load it with:  wireshark -X lua_script:PATH   (or tshark -X lua_script:PATH)\n"
+        "or copy it to your personal Lua plugins folder "
+        "(Help > About Wireshark > Folders), e.g. ~/.local/lib/wireshark/plugins/\n"
+        "filter: toytls; port 4433, or Decode As … toytls (tshark: -d tcp.port==PORT,toytls)",
+        "加载方法：wireshark -X lua_script:PATH（或 tshark -X lua_script:PATH）\n"
+        "也可以把它复制到你个人的 Lua 插件文件夹（位置见菜单“Help > About Wireshark > Folders”，"
+        "中文界面是“帮助 > 关于 Wireshark > 文件夹”），例如 ~/.local/lib/wireshark/plugins/\n"
+        "显示过滤器填 toytls；默认端口 4433，别的端口用“Decode As…”选 toytls"
+        "（tshark 用 -d tcp.port==PORT,toytls）",
+    ),
+    "missing": (
+        "the dissector is missing from this installation: {path}",
+        "这次安装里缺了解析插件：{path}",
     ),
 }
