@@ -18,10 +18,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from toytls.attacker.capture import SNAPLEN, TcpConversation
+from toytls.core.errors import DecodeError
 from toytls.core.messages import ClientHello, ClientKeyExchange, Finished
 from toytls.pki.generate import PKI
-from toytls.story.decode import CaptureError, Stop, decode_capture
-from toytls.story.decode_render import conversation_lines
+from toytls.story.decode import CaptureError, DecodedRecord, Stop, decode_capture
+from toytls.story.decode_render import _Say, conversation_lines, record_lines
 from toytls.story.keylog import KeyLogError, keylog_line, parse_keylog
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -208,3 +209,24 @@ def test_the_key_log_format() -> None:
     assert parse_keylog(text) == {CLIENT_RANDOM: SECRET}
     with pytest.raises(KeyLogError):
         parse_keylog("not a key log\n")
+
+
+def test_an_opened_record_that_does_not_parse_says_why() -> None:
+    """Opened with the right keys, but what it held is no alert: the reason is shown."""
+    wrong = DecodeError(
+        "an alert of 3 bytes (2 expected)", key="decode.alert_length", params={"n": 3}
+    )
+    record = DecodedRecord(
+        from_client=True, packet=7, content_type=21, length=19, protected=True, opened=True,
+        seq=2, fragment=bytes(19), problem=wrong,
+    )  # fmt: skip
+    english = [text for text, _ in record_lines(record, _Say("en"))]
+    assert (
+        english[1]
+        == "        → opened (seq 2): alert, unreadable: an alert of 3 bytes (2 expected)"
+    )
+    assert record.error == "an alert of 3 bytes (2 expected)"
+    chinese = [text for text, _ in record_lines(record, _Say("zh"))]
+    assert (
+        chinese[1] == "        → 已解密（seq 2）：alert，无法解析：警报应为 2 字节，这条却有 3 字节"
+    )

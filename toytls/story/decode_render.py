@@ -92,6 +92,9 @@ def _content(record: DecodedRecord, say: _Say) -> str:
         return say("alert", level=level, name=alert_name(record.alert[1]))
     if record.data is not None:
         return say("data", text=_preview(record.data))
+    if record.problem is not None:  # opened, but what it held does not parse
+        why = describe_reason(record.problem, say.lang)
+        return say("opened_unreadable", kind=_kind(record.content_type, say), why=why)
     return _kind(record.content_type, say)
 
 

@@ -61,6 +61,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "opened": ("→ opened (seq {seq}): {what}", "→ 已解密（seq {seq}）：{what}"),
     "data": ("application data {text}", "应用数据 {text}"),
+    "opened_unreadable": ("{kind}, unreadable: {why}", "{kind}，无法解析：{why}"),
     "not_opened": ("→ does not open: {why}", "→ 解不开：{why}"),
     "unreadable": ("{kind}, {n} bytes, unreadable: {why}", "{kind}，{n} 字节，无法解析：{why}"),
     "stopped": ("{side} stopped: {why}", "{side} 中断：{why}"),
