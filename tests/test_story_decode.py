@@ -16,6 +16,7 @@ import dpkt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from english import english
 
 from toytls.attacker.capture import SNAPLEN, TcpConversation
 from toytls.core.errors import DecodeError
@@ -23,6 +24,7 @@ from toytls.core.messages import ClientHello, ClientKeyExchange, Finished
 from toytls.pki.generate import PKI
 from toytls.story.decode import CaptureError, DecodedRecord, Stop, decode_capture
 from toytls.story.decode_render import _Say, conversation_lines, record_lines
+from toytls.story.error_texts import describe_reason
 from toytls.story.keylog import KeyLogError, keylog_line, parse_keylog
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -153,8 +155,11 @@ def test_port_filter() -> None:
     ],
 )
 def test_bad_captures_are_one_capture_error(data: bytes, why: str) -> None:
-    with pytest.raises(CaptureError, match=why):
+    with pytest.raises(CaptureError, match=why) as info:
         decode_capture(data)
+    assert describe_reason(info.value, "en") == str(info.value)
+    chinese = describe_reason(info.value, "zh")
+    assert english(chinese) == [] and "抓包" in chinese, chinese
 
 
 def test_other_traffic_is_not_toytls() -> None:

@@ -29,7 +29,7 @@ class NotACertificate(ConfigError):
 
 
 def file_error_text(error: OSError, lang: str) -> str:
-    """``PATH: why`` for a file that cannot be read, the why in ``lang``."""
+    """``PATH: why`` for a file that cannot be read, the why in ``lang`` (decode uses it too)."""
     from ..story.error_texts import os_error_text
 
     why = os_error_text(error, lang)
