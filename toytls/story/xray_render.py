@@ -86,7 +86,7 @@ def _key_lines(x: CertificateXray, say: _Say) -> list[Line]:
         lines.append((f"    {say('modulus', n=len(key.modulus))}", None))
         lines += [(text, "dim") for text in hex_lines(key.modulus, "      ")]
     else:
-        curve = f", {key.curve}" if key.curve else ""
+        curve = f"{'，' if say.which else ', '}{key.curve}" if key.curve else ""
         lines.append((f"    {say('key_other', kind=key.kind, size=key.size, curve=curve)}", None))
     return lines
 
