@@ -16,12 +16,15 @@ import dpkt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from english import english
 
 from toytls.attacker.capture import SNAPLEN, TcpConversation
+from toytls.core.errors import DecodeError
 from toytls.core.messages import ClientHello, ClientKeyExchange, Finished
 from toytls.pki.generate import PKI
-from toytls.story.decode import CaptureError, decode_capture
-from toytls.story.decode_render import conversation_lines
+from toytls.story.decode import CaptureError, DecodedRecord, Stop, decode_capture
+from toytls.story.decode_render import _Say, conversation_lines, record_lines
+from toytls.story.error_texts import describe_reason
 from toytls.story.keylog import KeyLogError, keylog_line, parse_keylog
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -152,8 +155,11 @@ def test_port_filter() -> None:
     ],
 )
 def test_bad_captures_are_one_capture_error(data: bytes, why: str) -> None:
-    with pytest.raises(CaptureError, match=why):
+    with pytest.raises(CaptureError, match=why) as info:
         decode_capture(data)
+    assert describe_reason(info.value, "en") == str(info.value)
+    chinese = describe_reason(info.value, "zh")
+    assert english(chinese) == [] and "抓包" in chinese, chinese
 
 
 def test_other_traffic_is_not_toytls() -> None:
@@ -177,7 +183,12 @@ def test_a_capture_cut_mid_record_says_where_it_stopped() -> None:
         writer.writepkt(frame, ts=1.0)
     (conversation,) = decode_capture(out.getvalue())
     assert len(conversation.records) == 1
-    assert conversation.stopped == ((True, "the last 3 bytes are an incomplete record"),)
+    assert conversation.stopped == (Stop(from_client=True, kind="incomplete", at=3),)
+    assert conversation.stopped[0].reason == "the last 3 bytes are an incomplete record"
+    english = [line for line, _ in conversation_lines(1, conversation, "en")]
+    assert english[-1] == "  client → server stopped: the last 3 bytes are an incomplete record"
+    chinese = [line for line, _ in conversation_lines(1, conversation, "zh")]
+    assert chinese[-1] == "  客户端 → 服务器 中断：最后 3 字节是一条不完整的记录"
 
 
 def test_ipv6_conversations_decode_too() -> None:
@@ -203,3 +214,24 @@ def test_the_key_log_format() -> None:
     assert parse_keylog(text) == {CLIENT_RANDOM: SECRET}
     with pytest.raises(KeyLogError):
         parse_keylog("not a key log\n")
+
+
+def test_an_opened_record_that_does_not_parse_says_why() -> None:
+    """Opened with the right keys, but what it held is no alert: the reason is shown."""
+    wrong = DecodeError(
+        "an alert of 3 bytes (2 expected)", key="decode.alert_length", params={"n": 3}
+    )
+    record = DecodedRecord(
+        from_client=True, packet=7, content_type=21, length=19, protected=True, opened=True,
+        seq=2, fragment=bytes(19), problem=wrong,
+    )  # fmt: skip
+    english = [text for text, _ in record_lines(record, _Say("en"))]
+    assert (
+        english[1]
+        == "        → opened (seq 2): alert, unreadable: an alert of 3 bytes (2 expected)"
+    )
+    assert record.error == "an alert of 3 bytes (2 expected)"
+    chinese = [text for text, _ in record_lines(record, _Say("zh"))]
+    assert (
+        chinese[1] == "        → 已解密（seq 2）：alert，无法解析：警报应为 2 字节，这条却有 3 字节"
+    )

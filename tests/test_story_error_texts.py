@@ -69,7 +69,10 @@ def test_the_detector_finds_english_and_lets_names_through() -> None:
 
 # --- the table against the source ------------------------------------------------
 
-_ID = re.compile(r"^(cert|record|connection|alert|handshake|decode|stream|config|pem)\.[a-z_]+$")
+_ID = re.compile(
+    r"^(cert|record|connection|alert|handshake|decode|stream|config|pem|inspect|capture|keylog)"
+    r"\.[a-z_]+$"
+)
 
 
 def _ids_in_source() -> set[str]:

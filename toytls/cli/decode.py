@@ -24,8 +24,10 @@ def run(options: DecodeOptions) -> int:
     """
     from ..pki.files import PEMError, load_pem_private_key_rsa
     from ..story.decode import CaptureError, decode_capture
-    from ..story.decode_render import conversation_lines, record_to_dict, summary_line
+    from ..story.decode_render import conversation_lines, record_to_dict, say, summary_line
+    from ..story.error_texts import describe_reason
     from ..story.keylog import KeyLogError, parse_keylog
+    from .inspect import file_error_text
 
     console = Console(
         json_mode=options.json,
@@ -41,16 +43,16 @@ def run(options: DecodeOptions) -> int:
         if options.key is not None:
             key = load_pem_private_key_rsa(options.key.read_bytes())
     except OSError as exc:
-        console.error(f"{exc.filename}: {exc.strerror or exc}")
+        console.error(file_error_text(exc, options.lang))
         return EXIT_USAGE
     except (KeyLogError, PEMError) as exc:
         which = options.keylog if isinstance(exc, KeyLogError) else options.key
-        console.error(f"{which}: {exc}")
+        console.error(describe_reason(exc.within(str(which)), options.lang))
         return EXIT_USAGE
     try:
         conversations = decode_capture(data, keylog=keylog, private_key=key, port=options.port)
     except CaptureError as exc:
-        console.error(f"{options.capture}: {exc}")
+        console.error(describe_reason(exc.within(str(options.capture)), options.lang))
         return EXIT_USAGE
     for number, conversation in enumerate(conversations, start=1):
         if options.json:
@@ -65,6 +67,6 @@ def run(options: DecodeOptions) -> int:
     console.line(summary_line(conversations, options.lang))
     asked = keylog is not None or key is not None
     if asked and all(c.secret is None for c in conversations):
-        console.error("the key given opens none of these conversations")
+        console.error(say("none_opened", options.lang))
         return EXIT_FAILED
     return EXIT_OK

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.errors import ConfigError
 from .common import EXIT_OK, EXIT_USAGE
 from .console import Console
 from .options import InspectOptions
@@ -23,8 +24,18 @@ if TYPE_CHECKING:
     from ..core import events as ev
 
 
-class NotACertificate(ValueError):
-    """A file holds no certificate that can be read."""
+class NotACertificate(ConfigError):
+    """A file holds no certificate that can be read (``inspect.not_a_certificate``)."""
+
+
+def file_error_text(error: OSError, lang: str) -> str:
+    """``PATH: why`` for a file that cannot be read, the why in ``lang`` (decode uses it too)."""
+    from ..story.error_texts import os_error_text
+
+    why = os_error_text(error, lang)
+    if error.filename is None:
+        return why
+    return f"{error.filename}{'：' if lang == 'zh' else ': '}{why}"
 
 
 def load_certificates(path: Path) -> list[x509.Certificate]:
@@ -48,7 +59,9 @@ def load_certificates(path: Path) -> list[x509.Certificate]:
             return [x509.load_der_x509_certificate(data)]
         except ValueError:
             raise NotACertificate(
-                f"{path}: not a certificate (neither PEM with a CERTIFICATE block nor DER)"
+                "not a certificate (neither PEM with a CERTIFICATE block nor DER)",
+                key="inspect.not_a_certificate",
+                path=str(path),
             ) from None
 
 
@@ -94,6 +107,7 @@ def run(options: InspectOptions) -> int:
     Returns:
         0, or 2 for a file that is missing or holds no certificate (one line).
     """
+    from ..story.error_texts import describe_reason
     from ..story.xray import xray_file
     from ..story.xray_render import xray_to_dict
 
@@ -109,10 +123,10 @@ def run(options: InspectOptions) -> int:
             issuers = load_certificates(options.issuer)
             issuer = issuers[0]
     except OSError as exc:
-        console.error(f"{exc.filename}: {exc.strerror or exc}")
+        console.error(file_error_text(exc, options.lang))
         return EXIT_USAGE
     except NotACertificate as exc:
-        console.error(str(exc))
+        console.error(describe_reason(exc, options.lang))
         return EXIT_USAGE
     xrays = xray_file(certs, issuer)
     if options.json:

@@ -24,6 +24,7 @@ from .options import (
     ProxyOptions,
     ServerOptions,
     TunnelOptions,
+    WiresharkOptions,
 )
 from .parser import build_parser
 from .parser_lang import choose_lang
@@ -94,7 +95,7 @@ def _decode(args: argparse.Namespace) -> int:
 def _wireshark(args: argparse.Namespace) -> int:
     from . import wireshark
 
-    return wireshark.run()
+    return wireshark.run(WiresharkOptions.from_args(args))
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

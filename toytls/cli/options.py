@@ -242,6 +242,19 @@ class DecodeOptions:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class WiresharkOptions:
+    """``toytls wireshark``."""
+
+    #: the language of its advice, "en" or "zh"
+    lang: str = "en"
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> WiresharkOptions:
+        """The wireshark flags of a parsed command line."""
+        return cls(lang=args.lang)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CertsOptions:
     """``toytls certs``."""
 

@@ -11,7 +11,9 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, fail
+from .common import EXIT_FAILED, EXIT_OK
+from .console import Console
+from .options import WiresharkOptions
 
 
 def dissector_path() -> Path:
@@ -19,17 +21,15 @@ def dissector_path() -> Path:
     return Path(str(resources.files("toytls") / "wireshark" / "toytls.lua")).resolve()
 
 
-def run() -> int:
-    """Print the dissector's path (stdout) and how to load it (stderr)."""
+def run(options: WiresharkOptions) -> int:
+    """Print the dissector's path (stdout) and how to load it (stderr), in ``options.lang``."""
+    from ..story.decode_texts import WIRESHARK
+
+    which = 1 if options.lang == "zh" else 0
     path = dissector_path()
     if not path.is_file():
-        return fail(f"the dissector is missing from this installation: {path}", EXIT_FAILED)
+        Console(lang=options.lang).error(WIRESHARK["missing"][which].format(path=path))
+        return EXIT_FAILED
     print(path)
-    print(
-        "load it with:  wireshark -X lua_script:PATH   (or tshark -X lua_script:PATH)\n"
-        "or copy it to your personal Lua plugins folder "
-        "(Help > About Wireshark > Folders), e.g. ~/.local/lib/wireshark/plugins/\n"
-        "filter: toytls; port 4433, or Decode As … toytls (tshark: -d tcp.port==PORT,toytls)",
-        file=sys.stderr,
-    )
+    print(WIRESHARK["advice"][which], file=sys.stderr)
     return EXIT_OK

@@ -21,7 +21,7 @@ from typing import NamedTuple
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..core.constants import MAX_CIPHERTEXT, SECRET_SIZE, ContentType
-from ..core.errors import ToyTLSError
+from ..core.errors import DecodeError, ToyTLSError
 from ..core.keyschedule import OAEP_PADDING, derive_schedule
 from ..core.messages import (
     AnyMessage,
@@ -33,9 +33,10 @@ from ..core.messages import (
 )
 from ..core.protection import RecordOpener
 from ..core.records import RawRecord, RecordReader
+from .decode_texts import TEXT
 from .pcapread import CaptureError, Conversation, Endpoint, Stream, read_conversations
 
-__all__ = ["CaptureError", "DecodedConversation", "DecodedRecord", "decode_capture"]
+__all__ = ["CaptureError", "DecodedConversation", "DecodedRecord", "Stop", "decode_capture"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -62,8 +63,35 @@ class DecodedRecord:
     fragment: bytes = b""
     #: the record's sequence number in its direction, when protected
     seq: int | None = None
-    #: why it could not be read or opened
-    error: str | None = None
+    #: why it could not be read or opened, with its message id
+    #: (:func:`toytls.story.error_texts.describe_reason` says it in either language)
+    problem: ToyTLSError | None = None
+
+    @property
+    def error(self) -> str | None:
+        """Why it could not be read or opened, in English; None if it could."""
+        return None if self.problem is None else self.problem.message
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Stop:
+    """A direction of a conversation that stopped before its bytes ran out."""
+
+    from_client: bool
+    #: "not_toytls" (bytes that are no toytls/1 record), "incomplete" (the last
+    #: record is cut off) or "gap" (the capture missed some bytes)
+    kind: str
+    #: not_toytls: the offset of the first byte that is no record;
+    #: incomplete: how many bytes are left over; gap: 0
+    at: int = 0
+    #: not_toytls: what the record layer said of those bytes
+    error: ToyTLSError | None = None
+
+    @property
+    def reason(self) -> str:
+        """Why, in English."""
+        why = "" if self.error is None else self.error.message
+        return TEXT[f"stop_{self.kind}"][0].format(at=self.at, why=why)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,8 +108,8 @@ class DecodedConversation:
     #: why the records stay closed: "no_key", "not_in_keylog", "key_mismatch",
     #: "no_key_exchange"; None when X is known
     key_problem: str | None
-    #: a direction that stopped early: (from_client, why)
-    stopped: tuple[tuple[bool, str], ...]
+    #: each direction that stopped early, and why
+    stopped: tuple[Stop, ...]
 
 
 class _Read(NamedTuple):
@@ -90,7 +118,7 @@ class _Read(NamedTuple):
     message: AnyMessage | None = None
     alert: tuple[int, int] | None = None
     data: bytes | None = None
-    error: str | None = None
+    problem: ToyTLSError | None = None
 
 
 def _decoded(
@@ -115,7 +143,7 @@ def _decoded(
         data=read.data,
         fragment=raw.fragment,
         seq=seq,
-        error=read.error,
+        problem=read.problem,
     )
 
 
@@ -148,7 +176,7 @@ class _Walk:
         try:
             plaintext, _, _ = opener.open(raw.header, fragment)
         except ToyTLSError as exc:
-            read = _Read(error=exc.message)
+            read = _Read(problem=exc)
             return _decoded(from_client, packet, raw, read, protected=True, seq=seq)
         read = self._plain(from_client, kind, plaintext, opened=True)
         return _decoded(from_client, packet, raw, read, protected=True, seq=seq, opened=True)
@@ -160,12 +188,15 @@ class _Walk:
             return _Read(data=content if opened else None)
         if kind is ContentType.ALERT:
             if len(content) != 2:
-                return _Read(error=f"an alert of {len(content)} bytes (2 expected)")
+                n = len(content)
+                english = f"an alert of {n} bytes (2 expected)"
+                wrong = DecodeError(english, key="decode.alert_length", params={"n": n})
+                return _Read(problem=wrong)
             return _Read(alert=(content[0], content[1]))
         try:
             message = parse_message(content)
         except ToyTLSError as exc:
-            return _Read(error=exc.message)
+            return _Read(problem=exc)
         if not opened:
             self._handshake(from_client, message, content)
         return _Read(message=message)
@@ -227,8 +258,8 @@ def open_key_exchange(private_key: rsa.RSAPrivateKey, encrypted_secret: bytes) -
     return secret if len(secret) == SECRET_SIZE else None
 
 
-def _records(stream: Stream) -> tuple[list[tuple[int, RawRecord]], str | None]:
-    """The records of one direction with the packet that completed each; why it stopped."""
+def _records(stream: Stream, from_client: bool) -> tuple[list[tuple[int, RawRecord]], Stop | None]:
+    """The records of one direction with the packet that completed each; where it stopped."""
     reader = RecordReader()
     reader.feed(bytes(stream.data))
     found: list[tuple[int, RawRecord]] = []
@@ -238,10 +269,10 @@ def _records(stream: Stream) -> tuple[list[tuple[int, RawRecord]], str | None]:
             end += 5 + len(record.fragment)
             found.append((stream.packet_at(end - 1), record))
     except ToyTLSError as exc:
-        return found, f"not toytls/1 from byte {end} on: {exc.message}"
+        return found, Stop(from_client=from_client, kind="not_toytls", at=end, error=exc)
     if reader.buffered:
-        return found, f"the last {reader.buffered} bytes are an incomplete record"
-    return found, "bytes are missing from the capture" if stream.gap else None
+        return found, Stop(from_client=from_client, kind="incomplete", at=reader.buffered)
+    return found, Stop(from_client=from_client, kind="gap") if stream.gap else None
 
 
 def _is_toytls(records: list[tuple[int, RawRecord]]) -> bool:
@@ -258,10 +289,10 @@ def decode_conversation(
     private_key: rsa.RSAPrivateKey | None = None,
 ) -> DecodedConversation | None:
     """Read one TCP conversation; None if the client did not speak toytls/1."""
-    up, up_stop = _records(conversation.to_server)
+    up, up_stop = _records(conversation.to_server, True)
     if not _is_toytls(up):
         return None
-    down, down_stop = _records(conversation.to_client)
+    down, down_stop = _records(conversation.to_client, False)
     tagged = [(packet, 0, i, True, r) for i, (packet, r) in enumerate(up)]
     tagged += [(packet, 1, i, False, r) for i, (packet, r) in enumerate(down)]
     walk = _Walk(keylog, private_key)
@@ -270,7 +301,7 @@ def decode_conversation(
     )
     if walk.key_problem is None and walk.secret is None:
         walk.key_problem = "no_key_exchange"
-    stopped = tuple((side, why) for side, why in ((True, up_stop), (False, down_stop)) if why)
+    stopped = tuple(stop for stop in (up_stop, down_stop) if stop is not None)
     return DecodedConversation(
         client=conversation.client,
         server=conversation.server,
@@ -311,8 +342,11 @@ def decode_capture(
     ]
     if not decoded:
         where = f" on port {port}" if port is not None else ""
+        count = len(conversations)
         raise CaptureError(
             f"no toytls/1 conversation{where} in this capture "
-            f"({len(conversations)} TCP conversation(s), none starts with a ClientHello record)"
+            f"({count} TCP conversation(s), none starts with a ClientHello record)",
+            key="capture.no_toytls" if port is None else "capture.no_toytls_on_port",
+            params={"count": count, "port": port},
         )
     return decoded

@@ -15,8 +15,9 @@ from ..core.messages import (
     Finished,
     ServerHello,
 )
-from .decode import DecodedConversation, DecodedRecord
+from .decode import DecodedConversation, DecodedRecord, Stop
 from .decode_texts import TEXT
+from .error_texts import describe_reason
 from .hexdump import der_subject
 from .narration import short_hex
 
@@ -28,10 +29,20 @@ class _Say:
     def __init__(self, lang: str) -> None:
         if lang not in LANGUAGES:
             raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        self.lang = lang
         self.which = LANGUAGES.index(lang)
 
     def __call__(self, key: str, **values: object) -> str:
         return TEXT[key][self.which].format(**values)
+
+
+def say(key: str, lang: str, **values: object) -> str:
+    """One sentence of :data:`~.decode_texts.TEXT` in ``lang``, filled with ``values``.
+
+    Raises:
+        ValueError: An unknown ``lang``.
+    """
+    return _Say(lang)(key, **values)
 
 
 def _endpoint(end: tuple[str, int]) -> str:
@@ -39,11 +50,12 @@ def _endpoint(end: tuple[str, int]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _kind(code: int) -> str:
+def _kind(code: int, say: _Say | None = None) -> str:
+    """The content type's name (``handshake``); an unknown one by its number."""
     try:
         return ContentType(code).name.lower()
     except ValueError:
-        return f"type {code}"
+        return (say or _Say("en"))("type", code=code)
 
 
 def _cn(der: bytes) -> str:
@@ -75,11 +87,15 @@ def _content(record: DecodedRecord, say: _Say) -> str:
     if record.message is not None:
         return describe_message(record.message, say)
     if record.alert is not None:
-        level = {1: "warning", 2: "fatal"}.get(record.alert[0], str(record.alert[0]))
+        known = {1: "warning", 2: "fatal"}.get(record.alert[0])
+        level = say(known) if known else str(record.alert[0])
         return say("alert", level=level, name=alert_name(record.alert[1]))
     if record.data is not None:
         return say("data", text=_preview(record.data))
-    return _kind(record.content_type)
+    if record.problem is not None:  # opened, but what it held does not parse
+        why = describe_reason(record.problem, say.lang)
+        return say("opened_unreadable", kind=_kind(record.content_type, say), why=why)
+    return _kind(record.content_type, say)
 
 
 def _preview(data: bytes, limit: int = 200) -> str:
@@ -90,10 +106,11 @@ def _preview(data: bytes, limit: int = 200) -> str:
 def record_lines(record: DecodedRecord, say: _Say) -> list[Line]:
     """One record: who sent it, what it is, and what it held if it was opened."""
     head = f"  #{record.packet:<4} {say('client' if record.from_client else 'server')}  "
-    kind = _kind(record.content_type)
+    kind = _kind(record.content_type, say)
     if not record.protected:
-        if record.error is not None:
-            text = say("unreadable", kind=kind, n=record.length, why=record.error)
+        if record.problem is not None:
+            why = describe_reason(record.problem, say.lang)
+            text = say("unreadable", kind=kind, n=record.length, why=why)
             return [(head + text, "red")]
         return [(head + _content(record, say), None)]
     sealed = say("protected", kind=kind, n=record.length, head=short_hex(record.fragment, 8))
@@ -102,8 +119,9 @@ def record_lines(record: DecodedRecord, say: _Say) -> list[Line]:
     if record.opened:
         what = _content(record, say)
         lines.append((pad + say("opened", seq=record.seq, what=what), "bold"))
-    elif record.error is not None:
-        lines.append((pad + say("not_opened", why=record.error), "red"))
+    elif record.problem is not None:
+        why = describe_reason(record.problem, say.lang)
+        lines.append((pad + say("not_opened", why=why), "red"))
     return lines
 
 
@@ -123,10 +141,20 @@ def conversation_lines(number: int, conversation: DecodedConversation, lang: str
         lines.append(("  " + say(conversation.key_problem), "yellow"))
     for record in conversation.records:
         lines += record_lines(record, say)
-    for from_client, why in conversation.stopped:
-        side = say("client" if from_client else "server")
-        lines.append(("  " + say("stopped", side=side, why=why), "red"))
+    for stop in conversation.stopped:
+        side = say("client" if stop.from_client else "server")
+        lines.append(("  " + say("stopped", side=side, why=stop_reason(stop, say.lang)), "red"))
     return lines
+
+
+def stop_reason(stop: Stop, lang: str) -> str:
+    """Why a direction stopped early, in ``lang`` (English: :attr:`Stop.reason`).
+
+    Raises:
+        ValueError: An unknown ``lang``.
+    """
+    why = "" if stop.error is None else describe_reason(stop.error, lang)
+    return say(f"stop_{stop.kind}", lang, at=stop.at, why=why)
 
 
 def summary_line(conversations: list[DecodedConversation], lang: str) -> str:

@@ -292,6 +292,55 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{path} not found — run `toytls certs` first",
         "找不到 {path} —— 请先运行 `toytls certs`",
     ),
+    # --- the files the tools read: certificates, captures, key logs ------------------
+    "inspect.not_a_certificate": (
+        "not a certificate (neither PEM with a CERTIFICATE block nor DER)",
+        "这不是数字证书（既不是含 CERTIFICATE 块的 PEM，也不是 DER）",
+    ),
+    "capture.not_pcap": (
+        "not a pcap or pcapng capture (the file does not start like one)",
+        "这不是 pcap 或 pcapng 抓包文件（文件开头就不像）",
+    ),
+    "capture.header_cut": (
+        "truncated: the pcap file header is incomplete",
+        "抓包文件被截断了：pcap 文件头不完整",
+    ),
+    "capture.packet_header_cut": (
+        "truncated: packet {number}'s header is cut off",
+        "抓包文件被截断了：第 {number} 个数据包的包头不完整",
+    ),
+    "capture.packet_cut": (
+        "truncated: packet {number} is cut off",
+        "抓包文件被截断了：第 {number} 个数据包不完整",
+    ),
+    "capture.link_type": (
+        "unsupported link type {linktype} (Ethernet, Linux cooked, loopback)",
+        "不支持链路类型 {linktype}（只认 Ethernet、Linux cooked 和 loopback）",
+    ),
+    "capture.unreadable": (
+        "not a readable capture: {detail}",
+        "读不懂这个抓包文件（dpkt 报错：“{detail}”）",
+    ),
+    "capture.no_toytls": (
+        "no toytls/1 conversation in this capture ({count} TCP conversation(s), "
+        "none starts with a ClientHello record)",
+        "这个抓包文件里没有 toytls/1 对话"
+        "（共 {count} 段 TCP 对话，没有一段以 ClientHello 记录开头）",
+    ),
+    "capture.no_toytls_on_port": (
+        "no toytls/1 conversation on port {port} in this capture ({count} TCP "
+        "conversation(s), none starts with a ClientHello record)",
+        "这个抓包文件里端口 {port} 上没有 toytls/1 对话"
+        "（共 {count} 段 TCP 对话，没有一段以 ClientHello 记录开头）",
+    ),
+    "keylog.no_line": (
+        "no usable {label} line (expected {label} <64 hex> <64 hex>)",
+        "没有一行可用的 {label} 记录（格式应为：{label} <64 位十六进制> <64 位十六进制>）",
+    ),
+    "decode.alert_length": (
+        "an alert of {n} bytes (2 expected)",
+        "警报应为 2 字节，这条却有 {n} 字节",
+    ),
 }
 
 #: One line about a failed connection: ``key: (English, Chinese)``.

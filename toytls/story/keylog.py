@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..core import events as ev
 from ..core.constants import RANDOM_SIZE, SECRET_SIZE
+from ..core.errors import ConfigError
 from ..core.messages import ClientHello
 
 #: The label of each line, as in NSS's key log format.
@@ -45,8 +46,8 @@ class KeyLogWatcher:
         return None
 
 
-class KeyLogError(ValueError):
-    """A key log holds no usable line."""
+class KeyLogError(ConfigError):
+    """A key log holds no usable line (message id ``keylog.no_line``)."""
 
 
 def parse_keylog(text: str) -> dict[bytes, bytes]:
@@ -71,5 +72,9 @@ def parse_keylog(text: str) -> dict[bytes, bytes]:
         if len(random) == RANDOM_SIZE and len(secret) == SECRET_SIZE:
             keys[random] = secret
     if not keys:
-        raise KeyLogError(f"no usable {LABEL} line (expected {LABEL} <64 hex> <64 hex>)")
+        raise KeyLogError(
+            f"no usable {LABEL} line (expected {LABEL} <64 hex> <64 hex>)",
+            key="keylog.no_line",
+            params={"label": LABEL},
+        )
     return keys

@@ -20,6 +20,8 @@ from typing import Any
 
 import dpkt
 
+from ..core.errors import ConfigError
+
 _PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1": "<",
     b"\xa1\xb2\xc3\xd4": ">",
@@ -30,8 +32,16 @@ _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 _ETHERNET, _NULL, _RAW, _RAW_IP, _SLL, _LOOP, _SLL2 = 1, 0, 101, 12, 113, 108, 276
 
 
-class CaptureError(ValueError):
-    """The bytes are not a capture this reader can use; the message says why."""
+class CaptureError(ConfigError):
+    """The bytes are not a capture this reader can use; the message says why.
+
+    A :class:`~toytls.core.errors.ConfigError`: it carries a message id
+    (``capture.…``) and its values, so that it can be said in Chinese too.
+    """
+
+
+def _error(key: str, english: str, **params: object) -> CaptureError:
+    return CaptureError(english, key=key, params=params)
 
 
 Endpoint = tuple[str, int]
@@ -78,16 +88,22 @@ def _check_pcap(data: bytes) -> None:
     """Walk the record headers of a classic pcap, so a cut-off file is noticed."""
     order = _PCAP_MAGICS[data[:4]]
     if len(data) < 24:
-        raise CaptureError("truncated: the pcap file header is incomplete")
+        raise _error("capture.header_cut", "truncated: the pcap file header is incomplete")
     offset, number = 24, 0
     while offset < len(data):
         number += 1
         if offset + 16 > len(data):
-            raise CaptureError(f"truncated: packet {number}'s header is cut off")
+            raise _error(
+                "capture.packet_header_cut",
+                f"truncated: packet {number}'s header is cut off",
+                number=number,
+            )
         (caplen,) = struct.unpack_from(order + "I", data, offset + 8)
         offset += 16 + caplen
         if offset > len(data):
-            raise CaptureError(f"truncated: packet {number} is cut off")
+            raise _error(
+                "capture.packet_cut", f"truncated: packet {number} is cut off", number=number
+            )
 
 
 def _packets(data: bytes) -> tuple[int, list[bytes]]:
@@ -97,7 +113,9 @@ def _packets(data: bytes) -> tuple[int, list[bytes]]:
     elif data[:4] == _PCAPNG_MAGIC:
         reader = dpkt.pcapng.Reader(io.BytesIO(data))
     else:
-        raise CaptureError("not a pcap or pcapng capture (the file does not start like one)")
+        raise _error(
+            "capture.not_pcap", "not a pcap or pcapng capture (the file does not start like one)"
+        )
     packets = [bytes(buf) for _, buf in reader]
     return int(reader.datalink()), packets
 
@@ -115,7 +133,11 @@ def _ip_of(linktype: int, frame: bytes) -> Any:
     elif linktype in (_RAW, _RAW_IP):
         inner = dpkt.ip6.IP6(frame) if frame[:1] and frame[0] >> 4 == 6 else dpkt.ip.IP(frame)
     else:
-        raise CaptureError(f"unsupported link type {linktype} (Ethernet, Linux cooked, loopback)")
+        raise _error(
+            "capture.link_type",
+            f"unsupported link type {linktype} (Ethernet, Linux cooked, loopback)",
+            linktype=linktype,
+        )
     return inner if isinstance(inner, dpkt.ip.IP | dpkt.ip6.IP6) else None
 
 
@@ -135,7 +157,9 @@ def read_conversations(data: bytes) -> list[Conversation]:
     except (dpkt.dpkt.Error, ValueError, struct.error, EOFError) as exc:
         if isinstance(exc, CaptureError):
             raise
-        raise CaptureError(f"not a readable capture: {exc}") from None
+        raise _error(
+            "capture.unreadable", f"not a readable capture: {exc}", detail=str(exc)
+        ) from None
     halves: dict[tuple[Endpoint, Endpoint], _Half] = {}
     for number, frame in enumerate(frames, start=1):
         try:

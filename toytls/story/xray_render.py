@@ -43,7 +43,8 @@ class _Say:
         return TEXT[key][self.which].format(**values)
 
     def field(self, key: str, value: str) -> Line:
-        return (f"  {self(key)}: {value}", None)
+        colon = "：" if self.which else ": "
+        return (f"  {self(key)}{colon}{value}", None)
 
 
 def render_xray(x: CertificateXray, lang: str = "en") -> list[Line]:
@@ -85,7 +86,7 @@ def _key_lines(x: CertificateXray, say: _Say) -> list[Line]:
         lines.append((f"    {say('modulus', n=len(key.modulus))}", None))
         lines += [(text, "dim") for text in hex_lines(key.modulus, "      ")]
     else:
-        curve = f", {key.curve}" if key.curve else ""
+        curve = f"{'，' if say.which else ', '}{key.curve}" if key.curve else ""
         lines.append((f"    {say('key_other', kind=key.kind, size=key.size, curve=curve)}", None))
     return lines
 

@@ -93,7 +93,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "verdict_bad": (
         "cryptography's verdict (verify_directly_issued_by): refused: {why}",
-        "cryptography 的结论（verify_directly_issued_by）：不通过：{why}",
+        "cryptography 的结论（verify_directly_issued_by）：不通过，它的原话是：“{why}”",
     ),
     "fingerprint": ("SHA-256 fingerprint", "SHA-256 指纹"),
 }
