@@ -21,7 +21,7 @@ _QUOTED = re.compile(r"b?'[^']*'|\"[^\"]*\"|“[^”]*”|‘[^’]*’|`[^`]*`|
 _COMMAND = re.compile(r"\b(?:toytls|python3?|curl|tshark|openssl)(?: +-{0,2}[\w.:/=-]+)*")
 #: snake_case, kebab-case, dotted names, paths, flags, key=value, host:port, hex.
 _IDENTIFIER = re.compile(
-    r"(?<![\w-])(?:\w+://\S+|--?[\w-]+|[\w.+-]*[_/=.\\][\w./=:+-]*|\w+(?:-\w+)+|[0-9a-f]{2,}…?)(?![\w-])"
+    r"(?<![\w-])(?:\w+://\S+|\w+:[^\s:：，。）)]+|--?[\w-]+|[\w.+-]*[_/=.\\][\w./=:+-]*|\w+(?:-\w+)+|[0-9a-f]{2,}…?)(?![\w-])"
 )
 _WORDS = re.compile(r"\b[a-z][a-z'’]+\b(?:[ ,;:]+\b[a-z][a-z'’]+\b)+")
 _LABEL = re.compile(r"(?:^|[\s#(])([A-Za-z]{3,}):(?!//)(?: |$)")

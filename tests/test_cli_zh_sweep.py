@@ -74,6 +74,7 @@ def test_the_detector_flags_english(line: str) -> None:
         "      00 01 ff ff … ff 00；toytls decode cap.pcap --key certs/server.key",
         "      AES-128-GCM，127.0.0.1:4433，--insecure，data = “你好”（e4 bd a0）",
         "回复：'hi there, how are you'",
+        "      备用名称：DNS:attacker.test，URI:https://example.test/a",
         "> GET / HTTP/1.1（Host: localhost）",
         "< Content-Type: text/html; charset=utf-8",
         "打开 http://127.0.0.1:8080/ 看看",
