@@ -113,7 +113,8 @@ def test_decode_of_a_real_capture_with_and_without_keys(files: Path, pki_dir: Pa
         assert MESSAGE in zh.stdout
     wrong, _ = _check(("decode", cap, "--key", str(pki_dir / "attacker.key")), 1, "解不开")
     assert wrong.stderr == "toytls：给出的密钥一段对话也解不开\n"
-    _check(("decode", cap, "--keylog", str(files / "wrong-x.log")), 0, "的记录解密失败")
+    # A key X found for the conversation but wrong opens nothing: a failure.
+    _check(("decode", cap, "--keylog", str(files / "wrong-x.log")), 1, "的记录解密失败", "解不开")
     _check(("decode", cap, "--keylog", str(files / "other.log")), 1, "密钥日志里没有")
     zh, en = _both("decode", cap, "--json")
     assert zh.stdout == en.stdout and zh.stderr == en.stderr == ""  # JSON is data

@@ -66,7 +66,10 @@ def run(options: DecodeOptions) -> int:
     console.line("")
     console.line(summary_line(conversations, options.lang))
     asked = keylog is not None or key is not None
-    if asked and all(c.secret is None for c in conversations):
+    # Key X found for a conversation is not enough: a wrong one opens nothing.
+    opened = any(r.opened for c in conversations for r in c.records)
+    protected = any(r.protected for c in conversations for r in c.records)
+    if asked and (all(c.secret is None for c in conversations) or (protected and not opened)):
         console.error(say("none_opened", options.lang))
         return EXIT_FAILED
     return EXIT_OK
