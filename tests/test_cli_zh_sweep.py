@@ -205,3 +205,11 @@ def test_every_chinese_text_in_the_package() -> None:
         for found in english_sentences(re.sub(r"\{[^{}]*\}", "“”", text))
     ]
     assert bad == [], "\n".join(bad)
+
+
+@pytest.mark.parametrize("only", ["99", "x"])
+def test_the_demo_refuses_a_bad_only_in_chinese(only: str) -> None:
+    done = run("demo", "--only", only, *ZH)
+    assert done.returncode == 2
+    assert "--only" in done.stderr
+    no_english(done.stdout, done.stderr)

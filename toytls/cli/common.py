@@ -206,15 +206,16 @@ async def cut(*streams: trio.abc.AsyncResource) -> None:
             await abort(stream)
 
 
-def fail(message: str, status: int = EXIT_FAILED) -> int:
+def fail(message: str, status: int = EXIT_FAILED, lang: str = "en") -> int:
     """Say ``toytls: message`` on stderr, uncoloured, and return ``status``.
 
     For failures before a command has a :class:`~.console.Console`, or
-    outside one (the demo's).
+    outside one (the demo's); ``lang`` picks the prefix's punctuation.
     """
     from ..story.escape import printable
+    from .status_texts import status_text
 
-    print(f"toytls: {printable(message)}", file=sys.stderr)
+    print(status_text("error_prefix", lang) + printable(message), file=sys.stderr)
     return status
 
 

@@ -15,9 +15,10 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, stop_status
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, stop_status, usage_error_text
 from .console import Console
 from .options import DemoOptions
+from .status_texts import status_text
 
 if TYPE_CHECKING:
     from .demo_report import Recorder
@@ -100,9 +101,10 @@ def run(options: DemoOptions) -> int:
     try:
         interrupted = trio.run(until_interrupted, main)
     except (OSError, ValueError) as exc:
-        return fail(str(exc), EXIT_USAGE)
+        return fail(usage_error_text(exc, options.lang), EXIT_USAGE, options.lang)
     if interrupted is not None:
-        return fail("interrupted; everything the demo started is stopped", stop_status(interrupted))
+        words = status_text("demo_interrupted", options.lang)
+        return fail(words, stop_status(interrupted), options.lang)
     ok = all(r.as_predicted for r in results)
     _table(console, results, lang=options.lang, width=width, ok=ok)
     if recorder is not None and (status := _save_report(console, options, recorder, results)):
@@ -143,7 +145,8 @@ def _save_report(
         write_report(options.html, recorder, results, options.lang)
     except OSError as exc:
         why = os_error_text(exc, options.lang)
-        return fail(words["report_failed"].format(path=options.html, why=why), EXIT_USAGE)
+        said = words["report_failed"].format(path=options.html, why=why)
+        return fail(said, EXIT_USAGE, options.lang)
     console.line(words["report_written"].format(path=options.html))
     return EXIT_OK
 

@@ -44,7 +44,7 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         options = DemoOptions.from_args(args)
     except ValueError as exc:  # --only: the one flag the parser cannot check
-        return fail(str(exc), EXIT_USAGE)
+        return fail(str(exc), EXIT_USAGE, args.lang)
     return demo.list_scenarios(options) if options.list else demo.run(options)
 
 
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args)
     except KeyboardInterrupt:
-        return fail("已中断" if lang == "zh" else "interrupted", EXIT_INTERRUPTED)
+        return fail("已中断" if lang == "zh" else "interrupted", EXIT_INTERRUPTED, lang)
     except BrokenPipeError:
         # stdout went away (``toytls demo | head``): stop quietly, and keep
         # Python from complaining again when it flushes at exit.

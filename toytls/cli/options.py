@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .status_texts import status_text
+
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
@@ -297,26 +299,26 @@ class DemoOptions:
         Raises:
             ValueError: ``--only`` is not a list of scenario numbers 1 to 13.
         """
-        return copied(cls, args, only=parse_only(args.only))
+        return copied(cls, args, only=parse_only(args.only, args.lang))
 
 
 #: The demo's scenarios are numbered 1 to this.
 DEMO_SCENARIOS = 14
 
 
-def parse_only(text: str | None) -> frozenset[int] | None:
+def parse_only(text: str | None, lang: str = "en") -> frozenset[int] | None:
     """Read ``--only`` ("6,12"); None stays None (every scenario).
 
     Raises:
         ValueError: Not comma-separated numbers, none given, or one outside
-            1 to 13; the message quotes the text.
+            1 to 14; the message, in ``lang``, quotes the text.
     """
     if text is None:
         return None
     try:
         numbers = frozenset(int(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise ValueError(f"--only takes scenario numbers like 6,12, not {text!r}") from None
+        raise ValueError(status_text("only_not_numbers", lang, text=text)) from None
     if not numbers or not numbers <= set(range(1, DEMO_SCENARIOS + 1)):
-        raise ValueError(f"--only takes numbers from 1 to {DEMO_SCENARIOS}, not {text!r}")
+        raise ValueError(status_text("only_out_of_range", lang, n=DEMO_SCENARIOS, text=text))
     return numbers

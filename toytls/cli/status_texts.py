@@ -20,6 +20,18 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     # ---------------------------------------------------------------- console
     "warning_prefix": ("WARNING: ", "警告："),
     "error_prefix": ("toytls: ", "toytls："),
+    "only_not_numbers": (
+        "--only takes scenario numbers like 6,12, not {text!r}",
+        "--only 要写场景编号，比如 6,12，而不是 {text!r}",
+    ),
+    "only_out_of_range": (
+        "--only takes numbers from 1 to {n}, not {text!r}",
+        "--only 的场景编号只能是 1 到 {n}，而不是 {text!r}",
+    ),
+    "demo_interrupted": (
+        "interrupted; everything the demo started is stopped",
+        "已中断；演示启动的一切都已停止",
+    ),
     "hexdump_record": ("{arrow} record", "{arrow} 记录"),
     "bad_address": (
         "{what} must look like HOST:PORT or [IPv6]:PORT (for example 127.0.0.1:4433), not {text!r}",
