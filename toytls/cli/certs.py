@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from .common import EXIT_OK, EXIT_USAGE
 from .console import Console
 from .options import CertsOptions
+from .parser_lang import display_width
 from .status_texts import status_text
 
 #: The fields of each certificate shown, in order (keys of ``describe_certificate``).
 _FIELDS = ("subject", "issuer", "not_before", "not_after", "fingerprint")
 
 
-def _width(text: str) -> int:
-    """Columns ``text`` takes on a terminal: two for a wide (CJK) character."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
 def _padded(text: str, columns: int) -> str:
     """``text`` followed by spaces up to ``columns`` terminal columns."""
-    return text + " " * max(0, columns - _width(text))
+    return text + " " * max(0, columns - display_width(text))
 
 
 def run(options: CertsOptions, console: Console) -> int:
@@ -43,6 +37,11 @@ def run(options: CertsOptions, console: Console) -> int:
         names = ", ".join(existing)
         console.error(status_text("certs_exist", lang, directory=directory, names=names))
         return EXIT_USAGE
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # say so before announcing what cannot be written
+        console.error(describe_error(exc, lang))
+        return EXIT_USAGE
     console.line(status_text("certs_generating", lang, name=options.name))
     try:
         pki = generate_pki(options.name)
@@ -54,7 +53,7 @@ def run(options: CertsOptions, console: Console) -> int:
         console.error(describe_error(exc, console.lang))
         return EXIT_USAGE
     labels = {key: status_text(f"field_{key}", lang) for key in _FIELDS}
-    columns = max(_width(label) for label in labels.values()) + 1
+    columns = max(display_width(label) for label in labels.values()) + 1
     # The honest chain, with what the article calls each part.
     for label, certificate in (
         ("certs_root", pki.root.certificate),
