@@ -151,6 +151,16 @@ KEEP_ALIVE = [
 ]
 
 
+def test_a_body_names_its_request_and_status_apart() -> None:
+    """What a body belongs to comes as fields, so no one parses the English summary."""
+    bodies = [s for s in watch([KEEP_ALIVE_CLIENT], [KEEP_ALIVE_SERVER]) if s.kind == "body"]
+    assert [(b.body_of, b.body_reply, b.body_size) for b in bodies] == [
+        ("POST /two", "", 3),
+        ("GET /one", "200 OK", 3),
+        ("POST /two", "302 Found", 2),
+    ]
+
+
 @pytest.mark.parametrize("cut", range(len(KEEP_ALIVE_CLIENT) + 1))
 def test_keep_alive_split_at_every_client_offset(cut: int) -> None:
     client = KEEP_ALIVE_CLIENT
@@ -294,6 +304,7 @@ def test_post_form_body_preview() -> None:
         headers=(),
         body_size=27,
         body_preview="user=alice&password=hunter2",
+        body_of="POST /login",
     )
     assert body.lines() == ['body of POST /login: 27 bytes "user=alice&password=hunter2"']
 

@@ -179,6 +179,10 @@ class HttpSeen:
     #: the lines a person reads: the first line, then headers or a preview
     lines: tuple[str, ...]
     stolen: bool
+    #: a body's size, its request ("GET /x") and, for a response's body, its status
+    body_size: int = 0
+    body_of: str = ""
+    body_reply: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

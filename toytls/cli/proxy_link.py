@@ -72,6 +72,9 @@ def show_plaintext(
                     headers=sighting.headers,
                     lines=tuple(sighting.lines()),
                     stolen=stolen,
+                    body_size=sighting.body_size,
+                    body_of=sighting.body_of,
+                    body_reply=sighting.body_reply,
                 )
             )
         return

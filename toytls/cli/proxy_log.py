@@ -9,7 +9,6 @@ the demo, which reads the objects, cannot drift apart.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,7 +127,7 @@ def _http(o: out.HttpSeen, lang: str) -> _Shown:
     who = WHO[o.direction][lang == "zh"] if o.stolen else direction_text(o.direction, lang)
     first, *rest = o.lines
     if o.kind == "body":
-        line = _http_body(who, first, o.first_line, lang)
+        line = _http_body(who, first, o, lang)
     else:
         kind = HTTP_KIND_ZH.get(o.kind, o.kind) if lang == "zh" else o.kind
         line = say("http_stolen" if o.stolen else "http", lang, who=who, kind=kind, first=first)
@@ -143,21 +142,15 @@ def _http(o: out.HttpSeen, lang: str) -> _Shown:
     return _Shown(lines, "http", fields)
 
 
-#: the summary :mod:`toytls.web.httpview` gives a body: "body of LABEL: N bytes"
-_BODY = re.compile(r"body of (?P<label>.+): (?P<size>[0-9]+) bytes")
-
-
-def _http_body(who: str, first: str, summary: str, lang: str) -> str:
+def _http_body(who: str, first: str, o: out.HttpSeen, lang: str) -> str:
     """A body's summary line: "HTTP body of GET /: 12 bytes …", or in Chinese."""
-    match = _BODY.fullmatch(summary)
-    if lang != "zh" or match is None:
+    if lang != "zh":
         return say("http_body", "en", who=who, first=first)
-    label = match["label"]
-    reply, to, request = label.rpartition(" to ")  # a response's: "200 OK to GET /x"
-    if to:
-        label = say("http_reply_to", lang, request=request, reply=reply)
-    preview = first[len(summary) :]
-    return say("http_body", lang, who=who, label=label, size=match["size"], preview=preview)
+    label = o.body_of
+    if o.body_reply:
+        label = say("http_reply_to", lang, request=o.body_of, reply=o.body_reply)
+    preview = first[len(o.first_line) :]
+    return say("http_body", lang, who=who, label=label, size=o.body_size, preview=preview)
 
 
 def _refusal(mode: Mode | None, alert: int, lang: str) -> str:

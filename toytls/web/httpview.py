@@ -61,6 +61,10 @@ class HttpSighting:
     body_size: int = 0
     #: The body's first characters if it looks like text, else "".
     body_preview: str = ""
+    #: For a body: the request it belongs to ("GET /x"), or that a response answers.
+    body_of: str = ""
+    #: For a response's body: its status ("200 OK"); "" for a request's body.
+    body_reply: str = ""
 
     def lines(self) -> list[str]:
         """Lines for a person: the first line, then one per header (or the preview).
@@ -106,8 +110,10 @@ def _preview(head: bytes, complete: bool, content_type: bytes | None) -> str:
 class _Body:
     """Counts one message's body and keeps only its first bytes."""
 
-    def __init__(self, label: str, event: _Head) -> None:
+    def __init__(self, label: str, event: _Head, *, request: str, reply: str = "") -> None:
         self.label = label
+        self.request = request
+        self.reply = reply
         self.content_type = _header(event, b"content-type")
         self.size = 0
         self.head = bytearray()
@@ -124,7 +130,13 @@ class _Body:
         line = f"body of {self.label}: {self.size} bytes"
         return [
             HttpSighting(
-                kind="body", first_line=line, headers=(), body_size=self.size, body_preview=preview
+                kind="body",
+                first_line=line,
+                headers=(),
+                body_size=self.size,
+                body_preview=preview,
+                body_of=self.request,
+                body_reply=self.reply,
             )
         ]
 
@@ -272,10 +284,11 @@ class HttpConversation:
             label = f"{event.method.decode()} {event.target.decode('latin-1')}"
             if self._server.followed:  # else nobody will take it off the queue
                 self._asked.append(_Asked(event.method, _header(event, b"upgrade"), label))
-            side.body = _Body(label, event)
+            side.body = _Body(label, event, request=label)
             line = f"{label} HTTP/{version}"
             return HttpSighting(kind="request", first_line=line, headers=headers)
         reply = f"{event.status_code} {event.reason.decode('latin-1')}".rstrip()
         if isinstance(event, h11.Response):  # an informational one has no body
-            side.body = _Body(f"{reply} to {self._answering}", event)
+            label = f"{reply} to {self._answering}"
+            side.body = _Body(label, event, request=self._answering, reply=reply)
         return HttpSighting(kind="response", first_line=f"HTTP/{version} {reply}", headers=headers)
