@@ -88,7 +88,9 @@ class RecordReading:
         pos, end = 0, len(data)
         while end - pos >= RECORD_HEADER_SIZE and data[pos] == ContentType.APPLICATION_DATA:
             header = data[pos : pos + RECORD_HEADER_SIZE]
-            length = check_header(header, MAX_CIPHERTEXT)[1]
+            length = (header[3] << 8) | header[4]
+            if header[1] != 1 or header[2] != 0 or length > MAX_CIPHERTEXT:
+                check_header(header, MAX_CIPHERTEXT)  # raises the check that fails
             start = pos + RECORD_HEADER_SIZE
             if end - start < length:
                 break

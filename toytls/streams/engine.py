@@ -204,8 +204,14 @@ class StreamEngine:
         if not (self._send_waiting and self._send_waiters.unpark()):
             self._transport_busy = False
 
-    async def _send_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
-        """Seal ``chunk`` (at most a few records) and send it, in order."""
+    async def _send_chunk(
+        self, chunk: bytes | bytearray | memoryview, *, checked: bool = False
+    ) -> None:
+        """Seal ``chunk`` (at most a few records) and send it, in order.
+
+        ``checked``: the caller checked for cancellation with no await since,
+        so the send need not check again.
+        """
         if self._state is not StreamState.OK:
             self._check_status()
         conn = self._conn
@@ -225,9 +231,9 @@ class StreamEngine:
             if self._direct is None:
                 await self.transport_stream.send_all(conn.data_to_send())
             elif len(chunk) < _WRITEV_FROM:
-                await send_direct(self._direct, conn.data_to_send())
+                await send_direct(self._direct, conn.data_to_send(), checked=checked)
             else:  # header and ciphertext in one writev: no 16 KiB join
-                await send_direct(self._direct, conn.pieces_to_send())
+                await send_direct(self._direct, conn.pieces_to_send(), checked=checked)
         except BaseException as exc:
             await self._send_failed(exc)
         finally:
