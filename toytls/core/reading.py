@@ -67,7 +67,7 @@ class RecordReading:
                 # The bulk of all traffic: the same checks as _handle_record
                 # (decrypt, then type, then content) without its generality,
                 # decrypting straight from the received bytes.
-                data = opener.open(header, fragment)[0]
+                data = opener.open_data(header, fragment)
                 if data:
                     self._empty_records = 0
                     events.append(ev.ApplicationData(data=data))
@@ -97,7 +97,7 @@ class RecordReading:
             pos = start + length
             # A big record is decrypted from a view: no 16 KiB copy first.
             fragment = data[start:pos] if length < 1024 else memoryview(data)[start:pos]
-            plaintext = opener.open(header, fragment)[0]
+            plaintext = opener.open_data(header, fragment)
             if plaintext:
                 self._empty_records = 0
                 events.append(ev.ApplicationData(data=plaintext))

@@ -126,8 +126,21 @@ async def send_direct(
                 raise _translated(exc) from exc
 
 
-async def receive_direct(transport: trio.SocketStream, max_bytes: int) -> bytes:
+async def receive_direct(
+    transport: trio.SocketStream, max_bytes: int, *, wait_first: bool = False
+) -> bytes:
     """``transport.receive_some(max_bytes)``, straight from the socket.
+
+    Args:
+        transport: The stream whose socket to read.
+        max_bytes: Read at most this many bytes.
+        wait_first: Wait until the socket is readable before reading,
+            instead of trying a read first. For a caller that has just sent
+            and expects the answer to take a round trip (a request, a
+            handshake flight): a read that finds nothing costs a system call
+            and an exception, and the wait follows anyway. The wait is the
+            checkpoint then, so a cancellation is still seen before anything
+            is read.
 
     Returns:
         The bytes read; ``b""`` when the peer ended the connection.
@@ -136,16 +149,17 @@ async def receive_direct(transport: trio.SocketStream, max_bytes: int) -> bytes:
         trio.ClosedResourceError: The socket was closed.
         trio.BrokenResourceError: The socket failed (``__cause__`` is the OSError).
     """
-    await trio.lowlevel.checkpoint_if_cancelled()
-    try:
-        data = os.read(_open_fd(transport), max_bytes)
-    except BlockingIOError:
-        pass
-    except OSError as exc:
-        raise _translated(exc) from exc
-    else:
-        await trio.lowlevel.cancel_shielded_checkpoint()
-        return data
+    if not wait_first:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            data = os.read(_open_fd(transport), max_bytes)
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            raise _translated(exc) from exc
+        else:
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return data
     while True:
         await trio.lowlevel.wait_readable(_open_fd(transport))
         try:

@@ -148,6 +148,9 @@ class StreamEngine:
         self._direct: trio.SocketStream | None = (
             transport_stream if can_go_direct(transport_stream) else None
         )
+        #: a flight just went out with no schedule point since, so the peer
+        #: cannot have answered yet: the next read waits before trying
+        self._wait_to_read = False
 
     def _check_status(self) -> None:
         if self._state is StreamState.CLOSED:
@@ -264,6 +267,9 @@ class StreamEngine:
         try:
             if self._direct is not None:
                 await send_direct(self._direct, data, schedule=schedule)
+                # No schedule point: in this process nobody has run since;
+                # over a network an answer takes a round trip.
+                self._wait_to_read = not schedule
             else:
                 await self.transport_stream.send_all(data)
         except BaseException as exc:
@@ -296,7 +302,8 @@ class StreamEngine:
         try:
             data: bytes | bytearray
             if self._direct is not None:
-                data = await receive_direct(self._direct, RECEIVE_SIZE)
+                wait_first, self._wait_to_read = self._wait_to_read, False
+                data = await receive_direct(self._direct, RECEIVE_SIZE, wait_first=wait_first)
             else:
                 data = await self.transport_stream.receive_some(RECEIVE_SIZE)
         except trio.Cancelled:
