@@ -238,10 +238,13 @@ class Connection(HandshakeSteps, RecordReading):
                         self._send_record(ContentType.APPLICATION_DATA, data, events)
                 return events
             view = memoryview(data)
+            sealer = self._sealer
             for start in range(0, len(view), MAX_PLAINTEXT):
-                self._send_record(
-                    ContentType.APPLICATION_DATA, view[start : start + MAX_PLAINTEXT], events
-                )
+                piece = view[start : start + MAX_PLAINTEXT]
+                if sealer is not None and not self.trace:  # as above, record by record
+                    sealer.seal_into(self._out, ContentType.APPLICATION_DATA, piece)
+                else:
+                    self._send_record(ContentType.APPLICATION_DATA, piece, events)
         except ToyTLSError as error:  # sequence numbers ran out (§3.4)
             self._fail(error, events)
             raise

@@ -18,7 +18,6 @@ from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import events as ev
@@ -196,10 +195,11 @@ class HandshakeSteps:
             verdict = verify_remembered(
                 certificates, config.server_name, config.roots, now=config.now
             )
-            anchor = verdict.chain.path[-1].fingerprint(hashes.SHA256()).hex()
             events.append(
                 ev.ChainVerified(
-                    server_name=config.server_name, path=verdict.path_names, root_sha256=anchor
+                    server_name=config.server_name,
+                    path=verdict.path_names,
+                    root_sha256=verdict.root_sha256,
                 )
             )
             self._verified = True

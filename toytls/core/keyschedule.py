@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
 from .constants import SECRET_SIZE
 
@@ -25,6 +24,9 @@ OAEP_PADDING = padding.OAEP(
     algorithm=hashes.SHA256(),
     label=None,
 )
+
+#: SHA-256's output size: an HKDF-Expand up to this long is one HMAC.
+_SHA256_SIZE = 32
 
 #: Signature of the function that encrypts the secret to the leaf's key.
 EncryptSecret = Callable[[rsa.RSAPublicKey, bytes], bytes]
@@ -82,21 +84,26 @@ def derive_schedule(
     Returns:
         The master secret and the six derived values.
     """
-    master = HKDF.extract(hashes.SHA256(), client_random + server_random, secret)
+    # HKDF-SHA256 (RFC 5869) written out with one-shot HMACs: Extract is
+    # HMAC(salt, IKM), and an Expand of at most 32 bytes is the first block,
+    # HMAC(PRK, info ‖ 0x01). The same bytes as cryptography's HKDF and
+    # HKDFExpand (the vectors pin them), without building two objects and a
+    # hash per value: six values on each side of every handshake.
+    master = hmac.digest(client_random + server_random, secret, "sha256")
 
-    def derive(label: str, length: int) -> bytes:
-        info = label.encode("ascii") + b"\x00" + th
-        return HKDFExpand(algorithm=hashes.SHA256(), length=length, info=info).derive(master)
+    def derive(label: bytes, length: int) -> bytes:
+        assert length <= _SHA256_SIZE  # one HMAC block
+        return hmac.digest(master, label + b"\x00" + th + b"\x01", "sha256")[:length]
 
     return KeySchedule(
         master=master,
         th=th,
-        client_write_key=derive("client key", 16),
-        server_write_key=derive("server key", 16),
-        client_write_iv=derive("client iv", 12),
-        server_write_iv=derive("server iv", 12),
-        client_finished=derive("client finished", 32),
-        server_finished=derive("server finished", 32),
+        client_write_key=derive(b"client key", 16),
+        server_write_key=derive(b"server key", 16),
+        client_write_iv=derive(b"client iv", 12),
+        server_write_iv=derive(b"server iv", 12),
+        client_finished=derive(b"client finished", 32),
+        server_finished=derive(b"server finished", 32),
     )
 
 

@@ -125,6 +125,16 @@ class RecordOpener(_Direction):
             ``(plaintext, seq, nonce)``.
 
         Raises:
+            ToyTLSError: As :meth:`open_data`.
+        """
+        seq = self.seq
+        plaintext = self.open_data(header, fragment)
+        return plaintext, seq, (self._iv_int ^ seq).to_bytes(12, "big")
+
+    def open_data(self, header: bytes, fragment: bytes | memoryview) -> bytes:
+        """:meth:`open`, returning the plaintext alone (the data path's).
+
+        Raises:
             ToyTLSError: ``bad_record_mac`` if the record does not decrypt
                 (changed bytes, a short tag, a wrong sequence number); an
                 error without an alert if the sequence numbers ran out.
@@ -133,7 +143,6 @@ class RecordOpener(_Direction):
         if seq > MAX_SEQ:
             raise _exhausted()
         self.seq = seq + 1
-        nonce = (self._iv_int ^ seq).to_bytes(12, "big")
         if len(fragment) < TAG_SIZE:
             raise ToyTLSError(
                 f"protected record of {len(fragment)} bytes is shorter than its tag",
@@ -145,7 +154,7 @@ class RecordOpener(_Direction):
         if aead is None:
             aead = self._aead = AESGCM(self._key)
         try:
-            plaintext = aead.decrypt(nonce, fragment, header)
+            return aead.decrypt((self._iv_int ^ seq).to_bytes(12, "big"), fragment, header)
         except InvalidTag:
             raise ToyTLSError(
                 f"record {seq} failed to decrypt: it was changed, replayed, "
@@ -154,4 +163,3 @@ class RecordOpener(_Direction):
                 key="record.bad_mac",
                 params={"seq": seq},
             ) from None
-        return plaintext, seq, nonce

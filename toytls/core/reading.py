@@ -67,7 +67,7 @@ class RecordReading:
                 # The bulk of all traffic: the same checks as _handle_record
                 # (decrypt, then type, then content) without its generality,
                 # decrypting straight from the received bytes.
-                data = opener.open(header, fragment)[0]
+                data = opener.open_data(header, fragment)
                 if data:
                     self._empty_records = 0
                     events.append(ev.ApplicationData(data=data))
@@ -88,14 +88,16 @@ class RecordReading:
         pos, end = 0, len(data)
         while end - pos >= RECORD_HEADER_SIZE and data[pos] == ContentType.APPLICATION_DATA:
             header = data[pos : pos + RECORD_HEADER_SIZE]
-            length = check_header(header, MAX_CIPHERTEXT)[1]
+            length = (header[3] << 8) | header[4]
+            if header[1] != 1 or header[2] != 0 or length > MAX_CIPHERTEXT:
+                check_header(header, MAX_CIPHERTEXT)  # raises the check that fails
             start = pos + RECORD_HEADER_SIZE
             if end - start < length:
                 break
             pos = start + length
             # A big record is decrypted from a view: no 16 KiB copy first.
             fragment = data[start:pos] if length < 1024 else memoryview(data)[start:pos]
-            plaintext = opener.open(header, fragment)[0]
+            plaintext = opener.open_data(header, fragment)
             if plaintext:
                 self._empty_records = 0
                 events.append(ev.ApplicationData(data=plaintext))

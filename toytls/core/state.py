@@ -26,6 +26,8 @@ from .constants import ContentType, HandshakeType
 class Role(enum.Enum):
     """Which end of the connection this side is."""
 
+    __hash__ = object.__hash__  # in C, as State's (a key of every transition() lookup)
+
     CLIENT = "client"
     SERVER = "server"
 
@@ -64,6 +66,8 @@ class State(enum.Enum):
 
 class Signal(enum.Enum):
     """What moves the state machine besides a received handshake message."""
+
+    __hash__ = object.__hash__  # in C, as State's
 
     #: the client sends ClientHello
     INITIATE = "initiate"

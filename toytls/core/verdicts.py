@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from .links import utc
 from .verification import VerifiedChain, verify_server_certificates
@@ -37,12 +38,15 @@ class Verdict:
         chain: The verified path, leaf first.
         path_names: The subjects along the path, RFC 4514 (for the
             :class:`~toytls.core.events.ChainVerified` event).
+        root_sha256: The SHA-256 fingerprint of the path's root, hex (for
+            the same event; hashed once, not on every handshake).
         valid_from: The latest ``notBefore`` on the path.
         valid_until: The earliest ``notAfter`` on the path.
     """
 
     chain: VerifiedChain
     path_names: tuple[str, ...]
+    root_sha256: str
     valid_from: datetime.datetime
     valid_until: datetime.datetime
 
@@ -77,6 +81,7 @@ def verify_remembered(
     verdict = Verdict(
         chain=verified,
         path_names=tuple(c.subject.rfc4514_string() for c in verified.path),
+        root_sha256=verified.path[-1].fingerprint(hashes.SHA256()).hex(),
         valid_from=max(c.not_valid_before_utc for c in verified.path),
         valid_until=min(c.not_valid_after_utc for c in verified.path),
     )

@@ -50,11 +50,11 @@ class Context:
             (§6; 10 s by default), on a client from the first call that needs
             the handshake to the server's Finished (no limit by default, as
             with ``trio.SSLStream``; the command line sets 10 s).
-        handshake_workers: Server only. At most this many handshakes do
-            their heavy work (parsing, RSA decryption, key derivation) at the
-            same time, each in a worker thread. The event loop stays free for
-            established connections however many key exchanges arrive, and
-            the RSA work of two handshakes can use two cores.
+        handshake_workers: Server only. At most this many RSA decryptions
+            of key X run in worker threads at once (the rest of a handshake
+            is Python and stays on the event loop; a key exchange that finds
+            every worker busy decrypts inline). The RSA work of two
+            handshakes can then use two cores.
         trace: Report every record in the connection's events (narration).
     """
 
@@ -87,8 +87,8 @@ class Context:
             from .keyexchange import KeyExchangeLoad  # trio, only when serving
 
             load = self._key_exchange_load = KeyExchangeLoad(self.handshake_workers)
-        elif load.limiter.total_tokens != self.handshake_workers:
-            load.limiter.total_tokens = self.handshake_workers
+        elif load.workers != self.handshake_workers:
+            load.workers = self.handshake_workers
         return load
 
     def load_verify_locations(

@@ -60,12 +60,17 @@ def write_now(transport: trio.SocketStream, data: bytes | list[bytes]) -> int:
     """
     if transport.socket.did_shutdown_SHUT_WR:
         raise trio.ClosedResourceError("can't send data after sending EOF")
+    return _write(_open_fd(transport), data)
+
+
+def _write(fd: int, data: bytes | list[bytes]) -> int:
+    """:func:`write_now` on an open descriptor, its checks already made."""
     try:
         if isinstance(data, bytes):
-            return os.write(_open_fd(transport), data)
+            return os.write(fd, data)
         if len(data) == 1:
-            return os.write(_open_fd(transport), data[0])
-        return os.writev(_open_fd(transport), data)
+            return os.write(fd, data[0])
+        return os.writev(fd, data)
     except BlockingIOError:
         return 0
     except OSError as exc:
@@ -73,7 +78,11 @@ def write_now(transport: trio.SocketStream, data: bytes | list[bytes]) -> int:
 
 
 async def send_direct(
-    transport: trio.SocketStream, data: bytes | list[bytes], *, schedule: bool = True
+    transport: trio.SocketStream,
+    data: bytes | list[bytes],
+    *,
+    schedule: bool = True,
+    checked: bool = False,
 ) -> None:
     """``transport.send_all(data)``, straight to the socket (``data`` not empty).
 
@@ -85,6 +94,9 @@ async def send_direct(
             went out at once, for a caller that reaches one next anyway (the
             handshake, which reads right after sending its flight). The
             cancellation check before writing stays.
+        checked: True when the caller's own cancellation check came with no
+            await since (``send_all`` checks before it seals): the second
+            check could not see anything new, so it is left out.
 
     Raises:
         trio.ClosedResourceError: The socket was closed, or shut down for writing.
@@ -92,8 +104,9 @@ async def send_direct(
     """
     if transport.socket.did_shutdown_SHUT_WR:
         raise trio.ClosedResourceError("can't send data after sending EOF")
-    await trio.lowlevel.checkpoint_if_cancelled()
-    sent = write_now(transport, data)
+    if not checked:
+        await trio.lowlevel.checkpoint_if_cancelled()
+    sent = _write(_open_fd(transport), data)
     size = len(data) if isinstance(data, bytes) else sum(map(len, data))
     if sent == size:
         if schedule:
@@ -113,8 +126,21 @@ async def send_direct(
                 raise _translated(exc) from exc
 
 
-async def receive_direct(transport: trio.SocketStream, max_bytes: int) -> bytes:
+async def receive_direct(
+    transport: trio.SocketStream, max_bytes: int, *, wait_first: bool = False
+) -> bytes:
     """``transport.receive_some(max_bytes)``, straight from the socket.
+
+    Args:
+        transport: The stream whose socket to read.
+        max_bytes: Read at most this many bytes.
+        wait_first: Wait until the socket is readable before reading,
+            instead of trying a read first. For a caller that has just sent
+            and expects the answer to take a round trip (a request, a
+            handshake flight): a read that finds nothing costs a system call
+            and an exception, and the wait follows anyway. The wait is the
+            checkpoint then, so a cancellation is still seen before anything
+            is read.
 
     Returns:
         The bytes read; ``b""`` when the peer ended the connection.
@@ -123,16 +149,17 @@ async def receive_direct(transport: trio.SocketStream, max_bytes: int) -> bytes:
         trio.ClosedResourceError: The socket was closed.
         trio.BrokenResourceError: The socket failed (``__cause__`` is the OSError).
     """
-    await trio.lowlevel.checkpoint_if_cancelled()
-    try:
-        data = os.read(_open_fd(transport), max_bytes)
-    except BlockingIOError:
-        pass
-    except OSError as exc:
-        raise _translated(exc) from exc
-    else:
-        await trio.lowlevel.cancel_shielded_checkpoint()
-        return data
+    if not wait_first:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            data = os.read(_open_fd(transport), max_bytes)
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            raise _translated(exc) from exc
+        else:
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return data
     while True:
         await trio.lowlevel.wait_readable(_open_fd(transport))
         try:

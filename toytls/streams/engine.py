@@ -148,6 +148,9 @@ class StreamEngine:
         self._direct: trio.SocketStream | None = (
             transport_stream if can_go_direct(transport_stream) else None
         )
+        #: a flight just went out with no schedule point since, so the peer
+        #: cannot have answered yet: the next read waits before trying
+        self._wait_to_read = False
 
     def _check_status(self) -> None:
         if self._state is StreamState.CLOSED:
@@ -204,8 +207,14 @@ class StreamEngine:
         if not (self._send_waiting and self._send_waiters.unpark()):
             self._transport_busy = False
 
-    async def _send_chunk(self, chunk: bytes | bytearray | memoryview) -> None:
-        """Seal ``chunk`` (at most a few records) and send it, in order."""
+    async def _send_chunk(
+        self, chunk: bytes | bytearray | memoryview, *, checked: bool = False
+    ) -> None:
+        """Seal ``chunk`` (at most a few records) and send it, in order.
+
+        ``checked``: the caller checked for cancellation with no await since,
+        so the send need not check again.
+        """
         if self._state is not StreamState.OK:
             self._check_status()
         conn = self._conn
@@ -225,9 +234,9 @@ class StreamEngine:
             if self._direct is None:
                 await self.transport_stream.send_all(conn.data_to_send())
             elif len(chunk) < _WRITEV_FROM:
-                await send_direct(self._direct, conn.data_to_send())
+                await send_direct(self._direct, conn.data_to_send(), checked=checked)
             else:  # header and ciphertext in one writev: no 16 KiB join
-                await send_direct(self._direct, conn.pieces_to_send())
+                await send_direct(self._direct, conn.pieces_to_send(), checked=checked)
         except BaseException as exc:
             await self._send_failed(exc)
         finally:
@@ -258,6 +267,9 @@ class StreamEngine:
         try:
             if self._direct is not None:
                 await send_direct(self._direct, data, schedule=schedule)
+                # No schedule point: in this process nobody has run since;
+                # over a network an answer takes a round trip.
+                self._wait_to_read = not schedule
             else:
                 await self.transport_stream.send_all(data)
         except BaseException as exc:
@@ -290,7 +302,8 @@ class StreamEngine:
         try:
             data: bytes | bytearray
             if self._direct is not None:
-                data = await receive_direct(self._direct, RECEIVE_SIZE)
+                wait_first, self._wait_to_read = self._wait_to_read, False
+                data = await receive_direct(self._direct, RECEIVE_SIZE, wait_first=wait_first)
             else:
                 data = await self.transport_stream.receive_some(RECEIVE_SIZE)
         except trio.Cancelled:

@@ -300,7 +300,8 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
             await trio.lowlevel.checkpoint_if_cancelled()
             try:
                 if len(data) <= _SEND_CHUNK:  # the usual case: one step
-                    await self._send_chunk(data)
+                    # checked just above, no await since: no second check
+                    await self._send_chunk(data, checked=True)
                     return
                 # Seal and send a few records at a time: memory stays bounded
                 # and the first bytes leave while the rest are encrypted.
