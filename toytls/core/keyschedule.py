@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
 from .constants import SECRET_SIZE
 
@@ -24,9 +25,6 @@ OAEP_PADDING = padding.OAEP(
     algorithm=hashes.SHA256(),
     label=None,
 )
-
-#: SHA-256's output size: an HKDF-Expand up to this long is one HMAC.
-_SHA256_SIZE = 32
 
 #: Signature of the function that encrypts the secret to the leaf's key.
 EncryptSecret = Callable[[rsa.RSAPublicKey, bytes], bytes]
@@ -84,16 +82,14 @@ def derive_schedule(
     Returns:
         The master secret and the six derived values.
     """
-    # HKDF-SHA256 (RFC 5869) written out with one-shot HMACs: Extract is
-    # HMAC(salt, IKM), and an Expand of at most 32 bytes is the first block,
-    # HMAC(PRK, info ‖ 0x01). The same bytes as cryptography's HKDF and
-    # HKDFExpand (the vectors pin them), without building two objects and a
-    # hash per value: six values on each side of every handshake.
-    master = hmac.digest(client_random + server_random, secret, "sha256")
+    # HKDF from cryptography, never written out by hand (the project's rule
+    # for every primitive): an HMAC-based rewrite saved about 10 µs per
+    # handshake and was not kept.
+    master = HKDF.extract(hashes.SHA256(), client_random + server_random, secret)
 
     def derive(label: bytes, length: int) -> bytes:
-        assert length <= _SHA256_SIZE  # one HMAC block
-        return hmac.digest(master, label + b"\x00" + th + b"\x01", "sha256")[:length]
+        info = label + b"\x00" + th
+        return HKDFExpand(algorithm=hashes.SHA256(), length=length, info=info).derive(master)
 
     return KeySchedule(
         master=master,
