@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 import textwrap
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, stop_status, usage_error_text
@@ -49,6 +50,18 @@ def _wrap(line: str, width: int, rest: str) -> list[str]:
     return [(first if n == 0 else rest) + part.replace(_JOIN, " ") for n, part in enumerate(parts)]
 
 
+def _writer(console: Console, width: int) -> Callable[[str, bool], None]:
+    """The demo's way to show a line: wrapped for a projector, keeping its indent."""
+
+    def write(line: str, highlight: bool) -> None:
+        indent = " " * (len(line) - len(line.lstrip()))
+        style = "bold cyan" if line.startswith("==") else "bold yellow" if highlight else None
+        for part in _wrap(line, width, indent + "  ") or [""]:
+            console.line(part, style=style)  # one line per call: the console escapes newlines
+
+    return write
+
+
 def run(options: DemoOptions) -> int:
     """Run the demo; 0 if every scenario behaved as the article predicts, else 1.
 
@@ -66,14 +79,7 @@ def run(options: DemoOptions) -> int:
         color=sys.stdout.isatty() and not options.no_color and not options.json,
     )
     width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 100))
-
-    def write(line: str, highlight: bool) -> None:
-        # Short lines for a projector: wrap, keeping the line's indent.
-        indent = " " * (len(line) - len(line.lstrip()))
-        style = "bold cyan" if line.startswith("==") else "bold yellow" if highlight else None
-        for part in _wrap(line, width, indent + "  ") or [""]:
-            console.line(part, style=style)  # one line per call: the console escapes newlines
-
+    write = _writer(console, width)
     recorder = _recorder(options)
 
     def on_result(result: ScenarioResult) -> None:
