@@ -242,6 +242,7 @@ def test_an_unreachable_server_is_told(pki_dir: Path, tmp_path: Path) -> None:
     finally:
         text = proxy.stop()
     assert f"#1 连不上真正的服务器 {nobody}：连接被拒绝" in text, text
+    assert "#1 连接已关闭" in text, text  # the connection's end is told, as for every other
     assert_chinese(text)
 
 

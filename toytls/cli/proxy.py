@@ -80,6 +80,7 @@ async def _handle(
             )
         )
         await client.aclose()
+        link.report(out.ConnectionClosed(connection=link.number))  # every connection ends so
         return
     watched = capture_client(client, pcap)  # --pcap: every client-facing byte passes here
     try:
