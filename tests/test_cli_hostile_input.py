@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import trio
-from processes import ENV, TOYTLS, Result, run, run_client, start_server
+from processes import ENV, TOYTLS, Result, run, run_client, start_proxy, start_server, wait_until
 
 from toytls.cli.common import host_port
 from toytls.cli.console import Console, parse_address
@@ -282,3 +282,18 @@ def test_a_fatal_close_notify_is_not_told_as_an_orderly_close() -> None:
         assert alert_meaning(0, lang) not in line
     assert "orderly close, nothing went wrong" in alert_meaning(0, "en")
     assert "not an orderly close" in alert_meaning(0, "en", fatal=True)
+
+
+def test_the_proxy_shows_bytes_that_are_not_utf8_in_hex(pki_dir: Path) -> None:
+    """Replacement characters alone would hide what the bytes were: their hex comes along."""
+    with (
+        start_server(pki_dir, "--plaintext") as server,
+        start_proxy(server.address, "watch") as proxy,
+    ):
+        with socket.create_connection(("127.0.0.1", proxy.port), timeout=30) as raw:
+            raw.sendall(b"\xff\xfeok")
+            assert raw.recv(100) == b"\xff\xfeok"  # the echo came back through the proxy
+        wait_until(lambda: any(e.get("event") == "plaintext" for e in proxy.events()))
+    seen = [e for e in proxy.events() if e.get("event") == "plaintext"]
+    assert seen[0]["hex"] == "ff fe 6f 6b"
+    assert seen[0]["text"] == "\ufffd\ufffdok"

@@ -164,6 +164,8 @@ class PlaintextSeen:
     text: str
     #: True if he could read it only because an attack succeeded
     stolen: bool
+    #: the bytes in hex (the first 32) when they are not UTF-8; else ""
+    hex: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -19,6 +19,10 @@ from .proxy_log import show
 OnOutcome = Callable[[out.Outcome], None]
 
 
+#: How many bytes of data that is not UTF-8 are shown in hex.
+_HEX_SHOWN = 32
+
+
 @dataclass
 class Link:
     """One client's connection through the proxy."""
@@ -78,7 +82,17 @@ def show_plaintext(
                 )
             )
         return
-    text = bytes(data).decode("utf-8", errors="replace")
+    raw = bytes(data)
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        raw.decode("utf-8")
+        shown = ""
+    except UnicodeDecodeError:  # the text alone would hide what the bytes were
+        shown = " ".join(f"{b:02x}" for b in raw[:_HEX_SHOWN]) + (
+            "…" if len(raw) > _HEX_SHOWN else ""
+        )
     link.report(
-        out.PlaintextSeen(connection=link.number, direction=direction, text=text, stolen=stolen)
+        out.PlaintextSeen(
+            connection=link.number, direction=direction, text=text, stolen=stolen, hex=shown
+        )
     )

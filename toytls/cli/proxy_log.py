@@ -112,13 +112,18 @@ def _altered(o: out.DataAltered, lang: str) -> _Shown:
 
 
 def _seen(o: out.PlaintextSeen, lang: str) -> _Shown:
+    fields: dict[str, object] = {"direction": o.direction.value, "text": o.text}
+    if o.hex:
+        fields["hex"] = o.hex
+    raw = say("not_utf8", lang, hex=o.hex) if o.hex else ""
     if o.stolen:
         who = WHO[o.direction][lang == "zh"]
-        line = (say("stolen", lang, who=who, text=o.text), "bold red")
-        return _Shown([line], "stolen", {"direction": o.direction.value, "text": o.text})
+        return _Shown(
+            [(say("stolen", lang, who=who, text=o.text) + raw, "bold red")], "stolen", fields
+        )
     where = direction_text(o.direction, lang)
-    line = (say("plaintext", lang, direction=where, text=o.text), "cyan")
-    return _Shown([line], "plaintext", {"direction": o.direction.value, "text": o.text})
+    line = (say("plaintext", lang, direction=where, text=o.text) + raw, "cyan")
+    return _Shown([line], "plaintext", fields)
 
 
 def _http(o: out.HttpSeen, lang: str) -> _Shown:

@@ -200,6 +200,7 @@ LINES: dict[str, tuple[str, str]] = {
     "rewrite": ("{direction}: changed it to {text!r}", "{direction}：改成了 {text!r}"),
     "stolen": ("{who} says (decrypted with key X): {text!r}", "{who}说（用密钥X 解密）：{text!r}"),
     "plaintext": ("{direction} plaintext: {text!r}", "{direction} 明文：{text!r}"),
+    "not_utf8": (" (not UTF-8; the bytes: {hex})", "（不是 UTF-8；原始字节：{hex}）"),
     "http": ("{who} HTTP {kind}: {first}", "{who}的 HTTP {kind}：{first}"),
     "http_stolen": (
         "{who} HTTP {kind} (decrypted with key X): {first}",
