@@ -43,6 +43,10 @@ async def _many(port: int, cafile: Path) -> list[bytes]:
 
 def test_two_workers_both_accept_connections(pki_dir: Path) -> None:
     with start_server(pki_dir, "--workers", "2") as server:
+        # Connect only once both listen: under load the second worker can
+        # start well after the first, and the kernel spreads connections
+        # only over the sockets listening when they arrive.
+        wait_until(lambda: sum(e.get("event") == "listening" for e in server.events()) == 2, 30)
         answers = trio.run(_many, server.port, pki_dir / "root.pem")
 
         def all_logged() -> bool:
