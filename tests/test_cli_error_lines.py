@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 from english import english
-from processes import Background, run_client, start_proxy, start_server
+from processes import Background, Text, run_client, start_proxy, start_server, wait_until
+
+from toytls.core.constants import AlertDescription
+from toytls.story.narration import alert_meaning
 
 #: For each attack: exit status, and the specific reason in English and Chinese.
 ATTACKS = {
@@ -55,3 +58,19 @@ def test_the_reason_is_said_once_in_the_chosen_language(
         assert in_english not in said
     else:
         assert in_chinese not in said
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_servers_log_says_a_failures_meaning_once(pki_dir: Path, lang: str) -> None:
+    """Narrated: the failure line says why, and the end line only names the alert."""
+    chain, key = str(pki_dir / "chain.pem"), str(pki_dir / "server.key")
+    accept = ("server", "--accept", "127.0.0.1:0", "--cert-chain", chain, "--key", key)
+    with Text((*accept, "--lang", lang)) as server:
+        refused = run_client(pki_dir, server.address, "--server-name", "example.test", "-q")
+        assert refused.returncode == 3, refused.stderr
+        wait_until(lambda: any("(0 bytes in" in s or "收到 0 字节" in s for s in server.lines))
+    meaning = alert_meaning(int(AlertDescription.BAD_CERTIFICATE), lang, fatal=True)
+    told = [line for line in server.lines if meaning in line]
+    assert len(told) == 1, server.lines
+    (end,) = [line for line in server.lines if "(0 bytes in" in line or "收到 0 字节" in line]
+    assert "bad_certificate" in end and meaning not in end

@@ -46,10 +46,11 @@ def build_context(options: ServerOptions, lang: str = "en") -> Context:
     return context
 
 
-def _describe_failure(error: BaseException | None, console: Console) -> str:
+def _describe_failure(error: BaseException | None, console: Console, *, told: bool) -> str:
     lang = console.lang
     if isinstance(error, ToyTLSError):
-        return describe_logged(error, lang)
+        # The narration just said why: the end line names the alert only.
+        return describe_logged(error, lang, told=told)
     return str(error) if error else status_text("connection_broken", lang)
 
 
@@ -103,6 +104,7 @@ async def _handle(
         # only at -vv, like the tunnel's.
         narrate = console.wants_events and (app != "forward" or console.level >= 2)
         on_event = _server_events(console, prefix, conn, narrate=narrate)
+        conn.narrated = narrate and not console.json_mode
         on_event = with_keylog(on_event, setup.keylog, console.warn, console.lang)
         if app == "http":  # the session page draws the visitor's handshake from them
             on_event = conn.events.then(on_event)
@@ -121,7 +123,8 @@ async def _handle(
         how = status_text("how_disconnected", console.lang)
     except trio.BrokenResourceError as exc:
         cause = exc.__cause__
-        how = status_text("how_failed", console.lang, why=_describe_failure(cause, console))
+        why = _describe_failure(cause, console, told=conn.narrated)
+        how = status_text("how_failed", console.lang, why=why)
         if isinstance(cause, ToyTLSError):
             alert = cause.alert_name
     except ServiceUnreachable as exc:

@@ -48,6 +48,8 @@ class Connection:
         self.cut = False
         #: the first events, kept for the session page's diagram (HTTP app)
         self.events = EventLog()
+        #: its narration is printed as text, failure reason included
+        self.narrated = False
 
     @property
     def tag(self) -> str:

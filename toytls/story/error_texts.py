@@ -368,6 +368,8 @@ FRAMES: dict[str, tuple[str, str]] = {
     ),
     "log_sent": ("alert sent: {alert} — {why}", "发出警报 {alert}：{why}"),
     "log_received": ("alert received: {alert} — {meaning}", "收到警报 {alert}：{meaning}"),
+    "log_sent_alert": ("alert sent: {alert}", "发出警报 {alert}"),
+    "log_received_alert": ("alert received: {alert}", "收到警报 {alert}"),
     "quoted": ("{text}", "出错了，英文原文是：“{text}”"),
 }
 
@@ -571,11 +573,12 @@ def describe_error(exc: BaseException, lang: str = "en") -> str:
     return FRAMES["sent_unknown"][which].format(alert=name, meaning=meaning, why=error.message)
 
 
-def describe_logged(error: ToyTLSError, lang: str = "en") -> str:
+def describe_logged(error: ToyTLSError, lang: str = "en", *, told: bool = False) -> str:
     """A connection error as a server's log says it, after "failed: ".
 
     "alert sent: NAME — reason" when this side sent the alert, "alert
     received: NAME — what it means" when the peer did, else the reason.
+    With ``told`` (the narration has just said why) only the alert is named.
 
     Raises:
         ValueError: An unknown ``lang``.
@@ -583,6 +586,9 @@ def describe_logged(error: ToyTLSError, lang: str = "en") -> str:
     which = lang_index(lang)
     if error.alert is None:
         return describe_reason(error, lang)
+    if told:
+        key = "log_received_alert" if error.from_peer else "log_sent_alert"
+        return FRAMES[key][which].format(alert=error.alert_name)
     if error.from_peer:
         meaning = alert_meaning(int(error.alert), lang, fatal=True)
         return FRAMES["log_received"][which].format(alert=error.alert_name, meaning=meaning)
