@@ -15,9 +15,9 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 TOYTLS = [sys.executable, "-m", "toytls.cli.main"]
 #: The environment of every command a test runs: the caller's, minus a
@@ -69,44 +69,32 @@ def run(*args: str, stdin: str | None = None, timeout: float = 60) -> Result:
     return Result(completed.returncode, completed.stdout, completed.stderr)
 
 
-class Background:
-    """A ``toytls`` server or proxy running in the background with ``--json``.
+class _Running:
+    """A ``toytls`` command running in the background, Ctrl-C'd by :meth:`stop`.
 
     Two threads drain its stdout and stderr all the time, so a chatty
-    process never blocks on a full pipe; :meth:`lines` shows what it printed
-    so far.
+    process never blocks on a full pipe; :attr:`out` and :attr:`err` hold
+    what it printed so far, line by line.
     """
 
-    def __init__(self, *args: str, stdin: bool = False) -> None:
+    def __init__(self, args: tuple[str, ...], *, stdin: bool) -> None:
         self.args = args
         self.process = subprocess.Popen(
-            [*TOYTLS, *args, "--json"],
+            [*TOYTLS, *args],
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=ENV,
         )
-        self._out: list[str] = []
-        self._err: list[str] = []
+        self.out: list[str] = []
+        self.err: list[str] = []
         self._readers = [
-            threading.Thread(
-                target=self._drain, args=(self.process.stdout, self._out), daemon=True
-            ),
-            threading.Thread(
-                target=self._drain, args=(self.process.stderr, self._err), daemon=True
-            ),
+            threading.Thread(target=self._drain, args=(pipe, into), daemon=True)
+            for pipe, into in ((self.process.stdout, self.out), (self.process.stderr, self.err))
         ]
         for reader in self._readers:
             reader.start()
-        wait_until(lambda: self._out or self.process.poll() is not None, timeout=30)
-        if not self._out:
-            self.stop()
-            raise AssertionError(f"{args} did not start: {''.join(self._err)}")
-        self.first: dict[str, Any] = json.loads(self._out[0])
-        if self.first.get("event") != "listening":
-            raise AssertionError(f"{args} did not start: {self.first}")
-        self.port: int = self.first["port"]
         self.result: Result | None = None
 
     @staticmethod
@@ -115,21 +103,13 @@ class Background:
         for line in pipe:
             into.append(line)
 
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def events(self) -> list[dict[str, Any]]:
-        """The JSON events printed so far."""
-        return parse_json_lines("".join(self._out))
-
     def send_stdin(self, text: str) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(text)
         self.process.stdin.flush()
 
     def stop(self, timeout: float = 15) -> Result:
-        """Ctrl-C the process and collect what it printed."""
+        """Ctrl-C the process (once) and collect what it printed."""
         if self.result is None:
             if self.process.poll() is None:
                 self.process.send_signal(signal.SIGINT)
@@ -143,14 +123,37 @@ class Background:
             for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
                 if pipe is not None:
                     pipe.close()
-            self.result = Result(self.process.returncode, "".join(self._out), "".join(self._err))
+            self.result = Result(self.process.returncode, "".join(self.out), "".join(self.err))
         return self.result
 
-    def __enter__(self) -> Background:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class Background(_Running):
+    """A ``toytls`` server or proxy running in the background with ``--json``."""
+
+    def __init__(self, *args: str, stdin: bool = False) -> None:
+        super().__init__((*args, "--json"), stdin=stdin)
+        wait_until(lambda: self.out or self.process.poll() is not None, timeout=30)
+        if not self.out:
+            self.stop()
+            raise AssertionError(f"{args} did not start: {''.join(self.err)}")
+        self.first: dict[str, Any] = json.loads(self.out[0])
+        if self.first.get("event") != "listening":
+            raise AssertionError(f"{args} did not start: {self.first}")
+        self.port: int = self.first["port"]
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def events(self) -> list[dict[str, Any]]:
+        """The JSON events printed so far."""
+        return parse_json_lines("".join(self.out))
 
 
 def wait_until(predicate: Any, timeout: float = 10, interval: float = 0.05) -> None:
@@ -200,61 +203,36 @@ def run_client(
     )
 
 
-@dataclass
-class Text:
-    """A ``toytls`` server, proxy or tunnel in text mode, running in the background.
+class Text(_Running):
+    """A ``toytls`` server, proxy or tunnel in text mode, as a person runs it.
 
     The first line that names a loopback address (after any warnings) must
-    give the one it listens on, in either language; :attr:`lines` is everything it printed so far.
+    give the one it listens on, in either language.
     """
 
-    args: tuple[str, ...]
-    process: subprocess.Popen[str] = field(init=False)
-    lines: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.process = subprocess.Popen(
-            [*TOYTLS, *self.args, "--no-color"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=ENV,
-        )
-        self._reader = threading.Thread(target=self._drain, args=(self.process.stdout,))
-        self._reader.start()
+    def __init__(self, *args: str, stdin: bool = False, timeout: float = 30) -> None:
+        super().__init__((*args, "--no-color"), stdin=stdin)
         address = re.compile(r"127\.0\.0\.1:(\d+)")
 
         def first_address() -> re.Match[str] | None:
-            return next(filter(None, map(address.search, list(self.lines))), None)
+            return next(filter(None, map(address.search, self.lines)), None)
 
-        wait_until(lambda: first_address() or self.process.poll() is not None, timeout=30)
+        wait_until(lambda: first_address() or self.process.poll() is not None, timeout=timeout)
         found = first_address()
         if found is None:
             self.stop()
-            raise AssertionError(f"{self.args} did not start: {self.lines}")
-        self.address = f"127.0.0.1:{found.group(1)}"
+            raise AssertionError(f"{args} did not start: {self.lines}")
+        self.port = int(found.group(1))
+        self.address = f"127.0.0.1:{self.port}"
 
-    def _drain(self, pipe: IO[str] | None) -> None:
-        assert pipe is not None
-        for line in pipe:
-            self.lines.append(line.rstrip("\n"))
+    @property
+    def lines(self) -> list[str]:
+        """Every line printed so far: stdout's, then stderr's."""
+        return [line.rstrip("\n") for line in [*self.out, *self.err]]
 
-    def stop(self) -> list[str]:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._reader.join(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        return self.lines
+    def count(self, pattern: str) -> int:
+        """How many lines printed on stdout so far match ``pattern``."""
+        return sum(1 for line in list(self.out) if re.search(pattern, line))
 
-    def __enter__(self) -> Text:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def wait_for(self, pattern: str, times: int = 1, timeout: float = 120) -> None:
+        wait_until(lambda: self.count(pattern) >= times, timeout=timeout)

@@ -65,7 +65,7 @@ def test_the_servers_log_says_a_failures_meaning_once(pki_dir: Path, lang: str) 
     """Narrated: the failure line says why, and the end line only names the alert."""
     chain, key = str(pki_dir / "chain.pem"), str(pki_dir / "server.key")
     accept = ("server", "--accept", "127.0.0.1:0", "--cert-chain", chain, "--key", key)
-    with Text((*accept, "--lang", lang)) as server:
+    with Text(*accept, "--lang", lang) as server:
         refused = run_client(pki_dir, server.address, "--server-name", "example.test", "-q")
         assert refused.returncode == 3, refused.stderr
         wait_until(lambda: any("(0 bytes in" in s or "收到 0 字节" in s for s in server.lines))

@@ -10,15 +10,13 @@ English sentence, and data is never shown as a Python bytes repr.
 from __future__ import annotations
 
 import re
-import signal
 import socket
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from processes import ENV, TOYTLS, Background, run, start_server, wait_until
+from processes import Background, Text, run, start_server
 
 MESSAGE = "你好，今晚八点见"
 MODES = (
@@ -101,40 +99,16 @@ def test_the_detector_catches_what_it_should() -> None:
     assert english_lines("\n".join(fine)) == []
 
 
-class TextProxy:
-    """``toytls proxy --lang zh`` in text mode, as a person runs it; its output in a file."""
+def text_proxy(upstream: str, mode: str, *extra: str) -> Text:
+    """``toytls proxy --lang zh`` in text mode, as a person runs it."""
+    listen = ("--listen", "127.0.0.1:0", "--upstream", upstream)
+    return Text("proxy", *listen, "--mode", mode, "--lang", "zh", *extra)
 
-    def __init__(self, log: Path, upstream: str, mode: str, *extra: str) -> None:
-        self.log = log
-        args = ["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--mode", mode]
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                [*TOYTLS, *args, "--lang", "zh", "--no-color", *extra],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=ENV,
-            )
-        wait_until(lambda: self._port() or self.process.poll() is not None, timeout=30)
-        port = self._port()
-        if port is None:
-            self.stop()
-            raise AssertionError(f"the proxy did not start: {log.read_text()}")
-        self.address = f"127.0.0.1:{port}"
 
-    def _port(self) -> str | None:
-        match = re.search(r"攻击者在 127\.0\.0\.1:([0-9]+) 监听", self.log.read_text())
-        return match[1] if match else None
-
-    def stop(self) -> str:
-        """Ctrl-C it; everything it printed."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        return self.log.read_text()
+def said(proxy: Text) -> str:
+    """Ctrl-C the proxy; everything it printed (stdout, then stderr)."""
+    result = proxy.stop()
+    return result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -159,15 +133,13 @@ def _client(pki_dir: Path, address: str, *extra: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_every_line_is_chinese(
-    mode: str, server: Background, pki_dir: Path, tmp_path: Path
-) -> None:
-    proxy = TextProxy(tmp_path / "proxy.log", server.address, mode, "--certs", str(pki_dir))
+def test_every_line_is_chinese(mode: str, server: Background, pki_dir: Path) -> None:
+    proxy = text_proxy(server.address, mode, "--certs", str(pki_dir))
     try:
         _client(pki_dir, proxy.address)
         _client(pki_dir, proxy.address, "--insecure")
     finally:
-        text = proxy.stop()
+        text = said(proxy)
     assert proxy.process.returncode == 130, text
     assert_chinese(text)
     verifying, insecure = OUTCOMES[mode]
@@ -180,16 +152,13 @@ def test_every_line_is_chinese(
         assert f"#2 服务器说（用密钥X 解密）：'{MESSAGE}'" in second
 
 
-def test_narration_of_both_legs_uses_the_attackers_keys(
-    server: Background, pki_dir: Path, tmp_path: Path
-) -> None:
+def test_narration_of_both_legs_uses_the_attackers_keys(server: Background, pki_dir: Path) -> None:
     """At -vv the leg toward the client is the attacker's: X opens with M−, never B−."""
-    log = tmp_path / "proxy.log"
-    proxy = TextProxy(log, server.address, "swap-key", "--certs", str(pki_dir), "-vv")
+    proxy = text_proxy(server.address, "swap-key", "--certs", str(pki_dir), "-vv")
     try:
         _client(pki_dir, proxy.address, "--insecure")
     finally:
-        text = proxy.stop()
+        text = said(proxy)
     toward_client = [line for line in text.splitlines() if "[面向客户端]" in line]
     assert any("私钥M− 解密" in line for line in toward_client), text
     assert not any("B−" in line for line in toward_client), text
@@ -217,14 +186,13 @@ class _HangUp:
 
 
 @pytest.mark.parametrize("read_first", [False, True], ids=["at-once", "after-hello"])
-def test_a_server_that_hangs_up_is_told(pki_dir: Path, tmp_path: Path, read_first: bool) -> None:
+def test_a_server_that_hangs_up_is_told(pki_dir: Path, read_first: bool) -> None:
     upstream = _HangUp(read_first=read_first)
-    log = tmp_path / "proxy.log"
-    proxy = TextProxy(log, upstream.address, "swap-key", "--certs", str(pki_dir))
+    proxy = text_proxy(upstream.address, "swap-key", "--certs", str(pki_dir))
     try:
         result = run("client", "--connect", proxy.address, "--insecure", "--message", MESSAGE, "-q")
     finally:
-        text = proxy.stop()
+        text = said(proxy)
         upstream.socket.close()
     assert result.returncode == 4, result.stderr
     assert "no handshake within" not in result.stderr  # dropped at once, not left waiting
@@ -233,14 +201,14 @@ def test_a_server_that_hangs_up_is_told(pki_dir: Path, tmp_path: Path, read_firs
     assert_chinese(text)
 
 
-def test_an_unreachable_server_is_told(pki_dir: Path, tmp_path: Path) -> None:
+def test_an_unreachable_server_is_told(pki_dir: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as closed:
         nobody = f"127.0.0.1:{closed.getsockname()[1]}"
-    proxy = TextProxy(tmp_path / "proxy.log", nobody, "flip")
+    proxy = text_proxy(nobody, "flip")
     try:
         run("client", "--connect", proxy.address, "--insecure", "--message", MESSAGE, "-q")
     finally:
-        text = proxy.stop()
+        text = said(proxy)
     assert f"#1 连不上真正的服务器 {nobody}：连接被拒绝" in text, text
     assert "#1 连接已关闭" in text, text  # the connection's end is told, as for every other
     assert_chinese(text)

@@ -133,7 +133,7 @@ class ServerLog:
 
     def poll(self) -> None:
         # Background drains stdout and stderr into these lists continuously.
-        lines: list[str] = self.server._out
+        lines: list[str] = self.server.out
         end = len(lines)
         for line in lines[self._seen : end]:
             if "Traceback" in line:
@@ -146,7 +146,7 @@ class ServerLog:
                 self.disconnects.setdefault(event["connection"], []).append(event["how"])
                 self.raw_disconnects.setdefault(event["connection"], []).append(line)
         self._seen = end
-        errors: list[str] = self.server._err
+        errors: list[str] = self.server.err
         end = len(errors)
         self.tracebacks += [line for line in errors[self._seen_err : end] if "Traceback" in line]
         self._seen_err = end

@@ -12,19 +12,15 @@ Every wait is bounded and generous; nothing depends on how fast the machine is.
 
 from __future__ import annotations
 
-import re
 import shutil
-import signal
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import pytest
 from english import english_in
-from processes import ENV, TOYTLS, Result, run, wait_until
+from processes import ENV, TOYTLS, Result, Text, run
 
 #: Generous bounds for a busy machine: only a hang reaches them.
 START_TIMEOUT = 60.0
@@ -49,71 +45,8 @@ def assert_chinese(*outputs: str) -> None:
 # ---------------------------------------------------------------- processes
 
 
-class TextProcess:
-    """A listening ``toytls`` command in text mode; its port read from its first line."""
-
-    def __init__(self, *args: str, stdin: bool = False) -> None:
-        self.process = subprocess.Popen(
-            [*TOYTLS, *args, "--no-color"],
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=ENV,
-        )
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self._readers = [
-            threading.Thread(target=self._drain, args=(pipe, into), daemon=True)
-            for pipe, into in ((self.process.stdout, self.out), (self.process.stderr, self.err))
-        ]
-        for reader in self._readers:
-            reader.start()
-        wait_until(lambda: self.out or self.process.poll() is not None, timeout=START_TIMEOUT)
-        found = re.search(r"127\.0\.0\.1:(\d+)", self.out[0] if self.out else "")
-        if found is None:
-            self.stop()
-            raise AssertionError(f"{args} did not start: {self.out} {self.err}")
-        self.port = int(found.group(1))
-        self.address = f"127.0.0.1:{self.port}"
-
-    @staticmethod
-    def _drain(pipe: IO[str] | None, into: list[str]) -> None:
-        assert pipe is not None
-        for line in pipe:
-            into.append(line)
-
-    def count(self, pattern: str) -> int:
-        """How many lines printed so far match ``pattern``."""
-        return sum(1 for line in list(self.out) if re.search(pattern, line))
-
-    def wait_for(self, pattern: str, times: int = 1) -> None:
-        wait_until(lambda: self.count(pattern) >= times, timeout=RUN_TIMEOUT)
-
-    def send_stdin(self, text: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(text)
-        self.process.stdin.flush()
-
-    def stop(self) -> Result:
-        """Ctrl-C it and collect everything it printed."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=RUN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        for reader in self._readers:
-            reader.join(timeout=30)
-        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
-            if pipe is not None:
-                pipe.close()
-        return Result(self.process.returncode, "".join(self.out), "".join(self.err))
-
-
-def server(pki_dir: Path, *extra: str, stdin: bool = False) -> TextProcess:
-    return TextProcess(
+def server(pki_dir: Path, *extra: str, stdin: bool = False) -> Text:
+    return Text(
         "server",
         "--accept",
         "127.0.0.1:0",
@@ -123,6 +56,7 @@ def server(pki_dir: Path, *extra: str, stdin: bool = False) -> TextProcess:
         str(pki_dir / "server.key"),
         *extra,
         stdin=stdin,
+        timeout=START_TIMEOUT,
     )
 
 
@@ -154,7 +88,7 @@ TUNNEL_END = r"（送过去 \d+ 字节，传回来 \d+ 字节）|没能接通隧
 
 
 @pytest.fixture(scope="module")
-def plain_echo(pki_dir: Path) -> Iterator[TextProcess]:
+def plain_echo(pki_dir: Path) -> Iterator[Text]:
     """A plaintext echo server (zh), for --plaintext, --forward and the tunnel."""
     process = server(pki_dir, "--plaintext", "--lang", "zh")
     yield process
@@ -270,7 +204,7 @@ def test_http_server(pki_dir: Path) -> None:
     assert "服务器的应答是 HTTP/1.1 404" in missing.stderr
 
 
-def test_plaintext_and_forward(pki_dir: Path, plain_echo: TextProcess) -> None:
+def test_plaintext_and_forward(pki_dir: Path, plain_echo: Text) -> None:
     zh = ("--lang", "zh")
     plain = client(pki_dir, plain_echo.address, *zh, "--plaintext", "--message", "明文")
     forward = server(pki_dir, *zh, "--forward", plain_echo.address)
@@ -320,12 +254,10 @@ def test_workers_and_a_port_in_use(pki_dir: Path) -> None:
 def test_tunnel(pki_dir: Path) -> None:
     echo = server(pki_dir, "--lang", "zh", "-q")
     zh = ("--lang", "zh", "--accept", "127.0.0.1:0", "--connect")
-    honest = TextProcess("tunnel", *zh, echo.address, "--cafile", str(pki_dir / "root.pem"))
-    insecure = TextProcess("tunnel", *zh, echo.address, "--insecure")
-    wrong_root = TextProcess(
-        "tunnel", *zh, echo.address, "--cafile", str(pki_dir / "attacker-root.pem")
-    )
-    unreachable = TextProcess(
+    honest = Text("tunnel", *zh, echo.address, "--cafile", str(pki_dir / "root.pem"))
+    insecure = Text("tunnel", *zh, echo.address, "--insecure")
+    wrong_root = Text("tunnel", *zh, echo.address, "--cafile", str(pki_dir / "attacker-root.pem"))
+    unreachable = Text(
         "tunnel", *zh, f"127.0.0.1:{closed_port()}", "--cafile", str(pki_dir / "root.pem")
     )
     tunnels = (honest, insecure, wrong_root, unreachable)

@@ -96,7 +96,7 @@ def echo_zh(pki_dir: Path) -> Iterator[Text]:
     """``toytls server --lang zh`` (echo: the reply is the client's own data), in text mode."""
     chain, key = str(pki_dir / "chain.pem"), str(pki_dir / "server.key")
     args = ("server", "--accept", "127.0.0.1:0", "--cert-chain", chain, "--key", key)
-    with Text((*args, *ZH)) as server:
+    with Text(*args, *ZH) as server:
         yield server
     no_english(*server.lines)
 
@@ -106,7 +106,7 @@ def server_zh(pki_dir: Path) -> Iterator[Text]:
     """``toytls server --app http --lang zh``, in text mode."""
     chain, key = str(pki_dir / "chain.pem"), str(pki_dir / "server.key")
     args = ("server", "--accept", "127.0.0.1:0", "--cert-chain", chain, "--key", key)
-    with Text((*args, "--app", "http", *ZH)) as server:
+    with Text(*args, "--app", "http", *ZH) as server:
         yield server
     no_english(*server.lines)
 
@@ -158,7 +158,7 @@ def test_the_client_when_something_is_off(
 
 def test_the_tunnel_and_the_session_page(server_zh: Text, pki_dir: Path) -> None:
     args = ("tunnel", "--accept", "127.0.0.1:0", "--connect", server_zh.address)
-    with Text((*args, "--cafile", str(pki_dir / "root.pem"), *ZH)) as tunnel:
+    with Text(*args, "--cafile", str(pki_dir / "root.pem"), *ZH) as tunnel:
         pages = []
         for path in ("/", "/?lang=zh"):
             with urllib.request.urlopen(f"http://{tunnel.address}{path}", timeout=30) as answer:

@@ -143,7 +143,7 @@ def _one_proxy(
     pki_dir: Path, upstream: str, mode: str, lang: str
 ) -> tuple[dict[Cell, Client], dict[Cell, list[str]]]:
     listen = ("--listen", "127.0.0.1:0", "--upstream", upstream, "--lang", lang)
-    proxy = Text(("proxy", *listen, "--mode", mode, "--certs", str(pki_dir)))
+    proxy = Text("proxy", *listen, "--mode", mode, "--certs", str(pki_dir))
     clients: dict[Cell, Client] = {}
     try:
         for kind in KINDS:
@@ -151,7 +151,8 @@ def _one_proxy(
         # The proxy tells a connection's end after its client has gone.
         wait_until(lambda: sum(line.endswith(ENDED) for line in proxy.lines) >= len(KINDS))
     finally:
-        lines = proxy.stop()
+        proxy.stop()
+        lines = proxy.lines
     by_connection: dict[Cell, list[str]] = {}
     for number, kind in enumerate(KINDS, start=1):
         by_connection[(mode, kind, lang)] = [line for line in lines if f"#{number} " in line]
@@ -177,7 +178,7 @@ def matrix(pki_dir: Path) -> Matrix:
     accept = ("server", "--accept", "127.0.0.1:0", "--cert-chain", chain, "--key", key)
     clients: dict[tuple[str, str, str], Client] = {}
     proxy: dict[tuple[str, str, str], list[str]] = {}
-    with Text(accept) as server, Text((*accept, "--lang", "zh")) as server_zh:
+    with Text(*accept) as server, Text(*accept, "--lang", "zh") as server_zh:
         upstreams = {"en": server.address, "zh": server_zh.address}
         direct = {lang: run_client(pki_dir, upstreams[lang], VERIFYING, lang) for lang in LANGS}
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -339,13 +340,12 @@ def test_the_session_page_through_a_robbing_proxy_claims_nothing(pki_dir: Path) 
     """
     chain, key = str(pki_dir / "chain.pem"), str(pki_dir / "server.key")
     accept = ("--accept", "127.0.0.1:0", "--cert-chain", chain, "--key", key)
-    with Text(("server", *accept, "--app", "http")) as server:
+    with Text("server", *accept, "--app", "http") as server:
         mode = ("--mode", "swap-key", "--certs", str(pki_dir))
-        with Text(
-            ("proxy", "--listen", "127.0.0.1:0", "--upstream", server.address, *mode)
-        ) as proxy:
+        listen = ("--listen", "127.0.0.1:0", "--upstream", server.address)
+        with Text("proxy", *listen, *mode) as proxy:
             to = ("--accept", "127.0.0.1:0", "--connect", proxy.address, "--insecure")
-            with Text(("tunnel", *to)) as tunnel:
+            with Text("tunnel", *to) as tunnel:
                 pages = {lang: _get(f"http://{tunnel.address}/?lang={lang}") for lang in LANGS}
                 up = [line for line in tunnel.lines if "fingerprint" in line]
     assert _has(proxy.lines, "ATTACK SUCCEEDED"), proxy.lines
