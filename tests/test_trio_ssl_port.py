@@ -117,7 +117,6 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NoReturn, Protocol, TypeAlias, cast
 
 import pytest
@@ -133,6 +132,7 @@ from trio.testing import (
 )
 
 import toytls
+from toytls.streams.conflict import Conflict
 
 #: Generous: every test here takes well under a second when it passes.
 TIMEOUT = 10.0
@@ -317,25 +317,6 @@ class BlockingToyTLSClient:
 # ------------------------------------------------- the virtual echo server (memory)
 
 
-class _ConflictDetector:
-    def __init__(self, msg: str) -> None:
-        self._msg = msg
-        self._held = False
-
-    def __enter__(self) -> None:
-        if self._held:
-            raise trio.BusyResourceError(self._msg)
-        self._held = True
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._held = False
-
-
 class ConnectionEchoStream(trio.abc.Stream):
     """trio's ``PyOpenSSLEchoStream`` on a sans-I/O toytls Connection.
 
@@ -354,10 +335,10 @@ class ConnectionEchoStream(trio.abc.Stream):
         self._lot = trio.lowlevel.ParkingLot()
         self._pending_cleartext = bytearray()
         self._pending_ciphertext = bytearray()
-        self._send_all_conflict_detector = _ConflictDetector(
+        self._send_all_conflict_detector = Conflict(
             "simultaneous calls to ConnectionEchoStream.send_all"
         )
-        self._receive_some_conflict_detector = _ConflictDetector(
+        self._receive_some_conflict_detector = Conflict(
             "simultaneous calls to ConnectionEchoStream.receive_some"
         )
         self.sleeper: Callable[[str], Awaitable[None]]
