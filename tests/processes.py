@@ -20,6 +20,18 @@ from pathlib import Path
 from typing import IO, Any, Self
 
 TOYTLS = [sys.executable, "-m", "toytls.cli.main"]
+#: Every toytls command, in the order ``toytls --help`` lists them.
+COMMANDS = (
+    "certs",
+    "demo",
+    "server",
+    "client",
+    "tunnel",
+    "proxy",
+    "inspect",
+    "decode",
+    "wireshark",
+)
 #: The environment of every command a test runs: the caller's, minus a
 #: TOYTLS_LANG that would turn the English the tests read into Chinese.
 ENV = {

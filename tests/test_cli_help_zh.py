@@ -18,24 +18,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from processes import ENV, TOYTLS
+from processes import COMMANDS, ENV, TOYTLS
 
 from toytls.cli import common, main, workers
 from toytls.cli.parser import build_parser
 from toytls.cli.parser_lang import choose_lang, display_width, translate_error, wrap_display
 from toytls.cli.parser_texts import EXIT_STATUSES
 
-COMMANDS = (
-    "certs",
-    "demo",
-    "server",
-    "client",
-    "tunnel",
-    "proxy",
-    "inspect",
-    "decode",
-    "wireshark",
-)
 #: The top level, then each command.
 TARGETS: tuple[tuple[str, ...], ...] = ((), *((c,) for c in COMMANDS))
 TIMEOUT = 20

@@ -18,18 +18,9 @@ from pathlib import Path
 import pytest
 from processes import Background, Text, run, start_server
 
+from toytls.cli.parser import PROXY_MODES as MODES
+
 MESSAGE = "你好，今晚八点见"
-MODES = (
-    "watch",
-    "swap-key",
-    "tamper-cert",
-    "swap-cert",
-    "self-signed",
-    "own-ca",
-    "flip",
-    "replay",
-    "truncate",
-)
 #: What each mode's connections must tell, one fragment per client (verifying, --insecure).
 OUTCOMES: dict[str, tuple[str, str]] = {
     "watch": ("application_data，", "application_data，"),

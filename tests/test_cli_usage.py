@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import pytest
 from processes import (
+    COMMANDS,
     ENV,
     TOYTLS,
     Background,
@@ -38,18 +39,6 @@ from toytls.cli.parser import build_parser as _build_parser
 #: Every run is bounded; a command that should fail at once gets less.
 RUN_TIMEOUT = 20
 USAGE_TIMEOUT = 10
-
-COMMANDS = (
-    "certs",
-    "demo",
-    "server",
-    "client",
-    "tunnel",
-    "proxy",
-    "inspect",
-    "decode",
-    "wireshark",
-)
 
 
 # ---------------------------------------------------------------- helpers

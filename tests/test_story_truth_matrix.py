@@ -30,20 +30,10 @@ from english import english_sentences
 from processes import ENV, TOYTLS, Text, wait_until
 
 from toytls.cli.console import Console
+from toytls.cli.parser import PROXY_MODES as MODES
 from toytls.core import events as ev
 from toytls.core.constants import AlertDescription, AlertLevel
 
-MODES = (
-    "watch",
-    "swap-key",
-    "tamper-cert",
-    "swap-cert",
-    "self-signed",
-    "own-ca",
-    "flip",
-    "replay",
-    "truncate",
-)
 VERIFYING, INSECURE, TRUST = "verifying", "insecure", "trust"
 KINDS = (VERIFYING, INSECURE, TRUST)
 LANGS = ("en", "zh")
