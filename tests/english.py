@@ -51,8 +51,3 @@ def english_sentences(text: str) -> list[str]:
     return [
         f"{found!r} in {line.strip()!r}" for line in text.splitlines() for found in english_in(line)
     ]
-
-
-def english(text: str) -> list[str]:
-    """The pieces of English left in ``text``, one per find (none in good Chinese)."""
-    return [found for line in text.splitlines() for found in english_in(line)]

@@ -16,7 +16,7 @@ import dpkt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from english import english
+from english import english_sentences
 
 from toytls.attacker.capture import SNAPLEN, TcpConversation
 from toytls.core.errors import DecodeError
@@ -159,7 +159,7 @@ def test_bad_captures_are_one_capture_error(data: bytes, why: str) -> None:
         decode_capture(data)
     assert describe_reason(info.value, "en") == str(info.value)
     chinese = describe_reason(info.value, "zh")
-    assert english(chinese) == [] and "抓包" in chinese, chinese
+    assert english_sentences(chinese) == [] and "抓包" in chinese, chinese
 
 
 def test_other_traffic_is_not_toytls() -> None:

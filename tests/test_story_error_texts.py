@@ -32,7 +32,7 @@ import trio
 import trio.testing
 from alert_cases import SERVER_ALERTS
 from cryptography.hazmat.primitives.asymmetric import ec
-from english import english
+from english import english_sentences
 from helpers import client_config, der, failure
 
 import toytls
@@ -58,13 +58,17 @@ from toytls.streams.engine import transport_error
 
 
 def test_the_detector_finds_english_and_lets_names_through() -> None:
-    assert english("the certificate is for attacker.test, not localhost")
-    assert english("连接失败：record 1 failed to decrypt: it was changed")
-    assert english("数字证书被拒绝：the signature on CN=localhost,O=toytls does not match")
-    assert not english("这张数字证书是颁发给 attacker.test 的，不是 localhost")
-    assert not english("server_name 'has some odd words in it' 含有 [a-z0-9.-] 以外的字节")
-    assert not english("签发者：CN=toytls Intermediate R3,O=toytls；警报 bad_record_mac")
-    assert not english("nonce = 49201e681fbca62a5f476422（write_iv XOR seq）")
+    assert english_sentences("the certificate is for attacker.test, not localhost")
+    assert english_sentences("连接失败：record 1 failed to decrypt: it was changed")
+    assert english_sentences(
+        "数字证书被拒绝：the signature on CN=localhost,O=toytls does not match"
+    )
+    assert not english_sentences("这张数字证书是颁发给 attacker.test 的，不是 localhost")
+    assert not english_sentences(
+        "server_name 'has some odd words in it' 含有 [a-z0-9.-] 以外的字节"
+    )
+    assert not english_sentences("签发者：CN=toytls Intermediate R3,O=toytls；警报 bad_record_mac")
+    assert not english_sentences("nonce = 49201e681fbca62a5f476422（write_iv XOR seq）")
 
 
 # --- the table against the source ------------------------------------------------
@@ -102,7 +106,7 @@ _FIELD = re.compile(r"\{[^{}]*\}")
 def test_every_chinese_text_is_chinese(key: str) -> None:
     """Even the ids no test below reaches (a CA with pathLenConstraint, …)."""
     english_text, chinese = ERRORS[key]
-    assert english(_FIELD.sub(" ", chinese)) == [], chinese
+    assert english_sentences(_FIELD.sub(" ", chinese)) == [], chinese
     assert re.search(r"[\u4e00-\u9fff]", chinese), chinese
     assert sorted(_FIELD.findall(english_text)) == sorted(
         f.replace("os_error", "detail") for f in _FIELD.findall(chinese)
@@ -236,8 +240,10 @@ def test_every_failure_is_told_in_chinese(failures: list[Failure]) -> None:
     assert len(errors) > 2 * 64  # both ends of every case
     for name, error in errors:
         for text in (describe_error(error, "zh"), describe_reason(error, "zh")):
-            assert english(text) == [], (name, text)
-        assert describe_logged(error, "zh") and english(describe_logged(error, "zh")) == []
+            assert english_sentences(text) == [], (name, text)
+        assert (
+            describe_logged(error, "zh") and english_sentences(describe_logged(error, "zh")) == []
+        )
 
 
 def test_every_failure_has_an_id_and_the_english_is_unchanged(failures: list[Failure]) -> None:
@@ -252,7 +258,7 @@ def test_the_chinese_narration_of_every_failure(failures: list[Failure]) -> None
         narrator = Narrator(lang="zh", level=3, role=role)
         for event in events:
             for line in narrator.describe(event):
-                assert english(line) == [], (name, line)
+                assert english_sentences(line) == [], (name, line)
 
 
 def test_the_reasons_use_the_articles_terms(failures: list[Failure]) -> None:
@@ -332,7 +338,7 @@ def test_files_and_settings(tmp_path: Path, pki_dir: Path) -> None:
     assert describe_error(absent, "zh").endswith("nothing.pem：文件不存在")
     assert describe_error(directory, "zh") == f"{tmp_path}：这是一个目录，不是文件"
     for error in errors:
-        assert english(describe_error(error, "zh")) == [], error
+        assert english_sentences(describe_error(error, "zh")) == [], error
         assert describe_error(error, "en") == (
             f"{error.filename}: {error.strerror}"
             if isinstance(error, OSError) and error.filename
@@ -351,7 +357,7 @@ def test_an_error_without_an_id_is_still_told_honestly() -> None:
     assert describe_error(sent, "zh") == f"本方发出警报 decrypt_error：{alert_meaning(51, 'zh')}"
     cut = ToyTLSError("the wire was cut", alert=None)
     assert describe_error(cut, "zh").endswith("“the wire was cut”")
-    assert english(describe_error(cut, "zh")) == []
+    assert english_sentences(describe_error(cut, "zh")) == []
     assert describe_error(ValueError("--connect must look like HOST:PORT"), "zh") == (
         "--connect must look like HOST:PORT"
     )  # not ours to translate: the command says it in its own words

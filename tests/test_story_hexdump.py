@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from english import english
+from english import english_sentences
 from helpers import traced_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -226,9 +226,9 @@ def test_chinese_notes_on_the_same_rows(records: list[Traced]) -> None:
         for mine, theirs in zip(zh, en, strict=True):
             shown, original = ROW.match(mine), ROW.match(theirs)
             assert (shown and shown.groups()) == (original and original.groups())
-            assert english(note(mine)) == [], mine
+            assert english_sentences(note(mine)) == [], mine
         assert zh != en
-        assert any(english(note(text)) for text in en)  # the check can see English
+        assert any(english_sentences(note(text)) for text in en)  # the check can see English
 
 
 def test_chinese_notes(records: list[Traced]) -> None:
@@ -259,6 +259,6 @@ def test_chinese_notes_on_malformed_records(records: list[Traced]) -> None:
         for end in [*range(12), *range(12, len(whole), 37)]:
             lines = annotate_record(whole[:end], lang="zh")
             assert any("（格式错误）" in text for text in lines)
-            assert all(english(note(text)) == [] for text in lines), lines
+            assert all(english_sentences(note(text)) == [] for text in lines), lines
     with pytest.raises(ValueError, match="lang"):
         annotate_record(records[0].record, lang="fr")

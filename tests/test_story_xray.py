@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
-from english import english
+from english import english_sentences
 
 from toytls.attacker.tamper import tamper_subject
 from toytls.core.links import SHA256_DIGEST_INFO
@@ -142,7 +142,7 @@ def test_an_ecdsa_signature_cannot_be_opened_but_the_rest_is_shown() -> None:
         assert "ECDSA" in text
     chinese = [line for line, _ in render_xray(x, "zh")]
     assert "    EC，256 位，secp256r1" in chinese
-    assert all(english(line) == [] for line in chinese), chinese
+    assert all(english_sentences(line) == [] for line in chinese), chinese
     assert "    EC, 256 bits, secp256r1" in [line for line, _ in render_xray(x, "en")]
 
 
@@ -152,10 +152,10 @@ def test_cryptographys_refusal_is_quoted_in_chinese(pki: PKI) -> None:
     assert x.verified is False and x.verify_error
     (verdict,) = [line for line, _ in render_xray(x, "zh") if "不通过" in line]
     assert verdict.endswith(f"不通过，它的原话是：“{x.verify_error}”")
-    assert english(verdict) == []
+    assert english_sentences(verdict) == []
     (refused,) = [line for line, _ in render_xray(x, "en") if "refused" in line]
     assert refused.endswith(f"): refused: {x.verify_error}")
-    assert english(refused)  # unquoted English, as before: the detector sees it
+    assert english_sentences(refused)  # unquoted English, as before: the detector sees it
 
 
 def test_read_block_refuses_what_is_not_pkcs1() -> None:
