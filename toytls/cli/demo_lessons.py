@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 import trio
 
 from ..attacker import outcomes as out
+from ..story.demo_texts import WHY
+from ..story.error_texts import describe_reason
 from ..story.lesson_protocols import (
     AsymmetricClient,
     AsymmetricServer,
@@ -136,16 +138,15 @@ async def through_the_watcher(
     return run
 
 
-def _why(run: LessonRun) -> object:
-    """Why a lesson conversation went wrong, for the table."""
+def _why(run: LessonRun, lang: str) -> object:
+    """Why a lesson conversation went wrong, for the table, in ``lang``."""
+    words = WHY[lang]
     if run.error is not None:
-        return run.error
+        return describe_reason(run.error, lang)
     if not _wire_matches(run):
-        return (
-            f"the client counted {run.sent}/{run.received} bytes, "
-            f"the eavesdropper relayed {len(run.to_server)}/{len(run.to_client)}"
-        )
-    return "the client got no reply"
+        up, down = len(run.to_server), len(run.to_client)
+        return words["bytes_differ"].format(sent=run.sent, received=run.received, up=up, down=down)
+    return words["no_reply"]
 
 
 def _wire_matches(run: LessonRun) -> bool:
@@ -173,9 +174,9 @@ async def symmetric(stage: Stage, client: SymmetricClient | None = None) -> tupl
         stage.say("sym_read", text=seen.opened[0].decode(errors="replace"), highlight=True)
     ok = run.error is None and client.reply == letter and _wire_matches(run)
     if not ok:
-        return stage.happened("lesson_off", why=_why(run)), False
+        return stage.happened("lesson_off", why=_why(run, stage.lang)), False
     if seen.key != client.key or seen.opened != (letter, letter):
-        return stage.happened("lesson_off", why="the eavesdropper could not read it"), False
+        return stage.happened("lesson_off", why=WHY[stage.lang]["unread"]), False
     return stage.happened("sym"), True
 
 
@@ -201,7 +202,7 @@ async def asymmetric(stage: Stage, client: AsymmetricClient | None = None) -> tu
     if seen.opened:
         stage.say("asym_read", text=seen.opened[0].decode(errors="replace"), highlight=True)
     if run.error is not None or client.reply != letter or not _wire_matches(run):
-        return stage.happened("lesson_off", why=_why(run)), False
+        return stage.happened("lesson_off", why=_why(run, stage.lang)), False
     if not closed or seen.opened != (letter,):
         return stage.happened("lesson_off", why="the eavesdropper did not see what B+ opens"), False
     return stage.happened("asym"), True

@@ -22,6 +22,8 @@ from ..core import events as ev
 from ..core.constants import ContentType
 from ..pki.files import load_pem_private_key_rsa
 from ..story.decode import DecodedConversation, decode_capture
+from ..story.demo_texts import WHY
+from ..story.error_texts import describe_reason
 from ..story.narration import short_hex
 
 if TYPE_CHECKING:
@@ -83,5 +85,7 @@ async def forward_secrecy(stage: Stage) -> tuple[str, bool]:
     ok = run.reply == letter and control and read == letter and derived == [opened.secret]
     if ok:
         return stage.happened("secrecy"), True
-    why = run.error or ("opened without a key" if not control else "B− did not open it")
+    words = WHY[stage.lang]
+    told = words["opened_without_key"] if not control else words["leak_failed"]
+    why = describe_reason(run.error, stage.lang) if run.error is not None else told
     return stage.happened("not_opened", why=why), False

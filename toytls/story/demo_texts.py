@@ -257,6 +257,27 @@ LETTER: dict[str, tuple[str, str, str]] = {
     "zh": ("生日快乐！亲爱的，今晚八点见。", "八点", "九点"),
 }
 
+#: Why a lesson or the recording went otherwise than predicted (the
+#: "{why}" of HAPPENED), when it is not an error with words of its own.
+WHY: dict[str, dict[str, str]] = {
+    "en": {
+        "bytes_differ": "the client counted {sent}/{received} bytes, "
+        "the eavesdropper relayed {up}/{down}",
+        "no_reply": "the client got no reply",
+        "unread": "the eavesdropper could not read it",
+        "opened_without_key": "opened without a key",
+        "leak_failed": "B− did not open it",
+    },
+    "zh": {
+        "bytes_differ": "客户端算的是发出 {sent}、收到 {received} 字节，"
+        "窃听者转发的是 {up}/{down} 字节",
+        "no_reply": "客户端没有收到回复",
+        "unread": "窃听者读不出来",
+        "opened_without_key": "没有密钥也打开了",
+        "leak_failed": "私钥B− 没能打开它",
+    },
+}
+
 #: Short "what happened" notes for the final table.
 HAPPENED: dict[str, dict[str, str]] = {
     "en": {
