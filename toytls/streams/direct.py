@@ -131,14 +131,24 @@ async def receive_direct(
 ) -> bytes:
     """``transport.receive_some(max_bytes)``, straight from the socket.
 
+    The schedule point comes *before* the read, not after it as in
+    ``SocketStream``: the peer's task, when it shares this event loop (a
+    sender a record behind, the other end of a request), gets its turn
+    first, so the read more often finds bytes than an exception. A read
+    that finds nothing costs a system call, an exception and a wait for
+    the socket (measured, 16 KiB writes through one process: 0.65 → 0.72
+    of plain TCP's throughput; a 1-byte round trip 1.2 → 0.95 of TCP's).
+    Once the read succeeds nothing more is awaited, so a cancellation seen
+    at the checkpoint never loses bytes.
+
     Args:
         transport: The stream whose socket to read.
         max_bytes: Read at most this many bytes.
         wait_first: Wait until the socket is readable before reading,
             instead of trying a read first. For a caller that has just sent
-            and expects the answer to take a round trip (a request, a
-            handshake flight): a read that finds nothing costs a system call
-            and an exception, and the wait follows anyway. The wait is the
+            and expects the answer to take a round trip (a handshake
+            flight): a read that finds nothing costs a system call and an
+            exception, and the wait follows anyway. The wait is the
             checkpoint then, so a cancellation is still seen before anything
             is read.
 
@@ -150,16 +160,13 @@ async def receive_direct(
         trio.BrokenResourceError: The socket failed (``__cause__`` is the OSError).
     """
     if not wait_first:
-        await trio.lowlevel.checkpoint_if_cancelled()
+        await trio.lowlevel.checkpoint()
         try:
-            data = os.read(_open_fd(transport), max_bytes)
+            return os.read(_open_fd(transport), max_bytes)
         except BlockingIOError:
             pass
         except OSError as exc:
             raise _translated(exc) from exc
-        else:
-            await trio.lowlevel.cancel_shielded_checkpoint()
-            return data
     while True:
         await trio.lowlevel.wait_readable(_open_fd(transport))
         try:
