@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 
 import toytls
 from toytls.pki.generate import PKI
-from toytls.streams.direct import can_go_direct, receive_direct, send_direct
+from toytls.streams.direct import ReadFirst, can_go_direct, receive_direct, send_direct
 
 
 async def _pair() -> tuple[trio.SocketStream, trio.SocketStream]:
@@ -149,6 +149,35 @@ def test_every_call_is_a_checkpoint() -> None:
             with pytest.raises(trio.Cancelled):
                 await send_direct(client, b"x")
         assert await receive_direct(client, 10) == b"ready"
+        await client.aclose()
+        await server.aclose()
+
+    trio.run(main)
+
+
+@pytest.mark.parametrize("first", list(ReadFirst))
+def test_every_way_of_reading_is_a_checkpoint_and_loses_nothing(first: ReadFirst) -> None:
+    """Each mode checks for cancellation before reading and yields to the scheduler."""
+
+    async def main() -> None:
+        client, server = await _pair()
+        await send_direct(server, b"one")
+        await trio.sleep(0.05)
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            with pytest.raises(trio.Cancelled):
+                await receive_direct(client, 10, first)  # bytes are there: still cancelled
+        with trio.testing.assert_checkpoints():
+            assert await receive_direct(client, 10, first) == b"one"
+
+        async def later() -> None:
+            await trio.sleep(0.05)
+            await send_direct(server, b"two")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(later)
+            with trio.testing.assert_checkpoints():  # nothing there yet: it waits
+                assert await receive_direct(client, 10, first) == b"two"
         await client.aclose()
         await server.aclose()
 

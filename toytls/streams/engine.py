@@ -41,7 +41,7 @@ from ..core.constants import MAX_CIPHERTEXT, RECORD_HEADER_SIZE
 from ..core.errors import ToyTLSError
 from ..core.state import State
 from .context import Context
-from .direct import can_go_direct, receive_direct, send_direct, write_now
+from .direct import ReadFirst, can_go_direct, receive_direct, send_direct, write_now
 from .keyexchange import receive_handshake
 
 #: How much to ask the transport for at once: four whole records of the
@@ -148,9 +148,11 @@ class StreamEngine:
         self._direct: trio.SocketStream | None = (
             transport_stream if can_go_direct(transport_stream) else None
         )
-        #: a flight just went out with no schedule point since, so the peer
-        #: cannot have answered yet: the next read waits before trying
-        self._wait_to_read = False
+        #: how the next direct read starts: WAIT after a flight that went out
+        #: with no schedule point (the peer cannot have answered yet), READ
+        #: after a read that filled its buffer (more is probably waiting),
+        #: else YIELD (see :func:`.direct.receive_direct`)
+        self._read_first = ReadFirst.YIELD
 
     def _check_status(self) -> None:
         if self._state is StreamState.CLOSED:
@@ -269,7 +271,10 @@ class StreamEngine:
                 await send_direct(self._direct, data, schedule=schedule)
                 # No schedule point: in this process nobody has run since;
                 # over a network an answer takes a round trip.
-                self._wait_to_read = not schedule
+                if not schedule:
+                    self._read_first = ReadFirst.WAIT
+                elif self._read_first is ReadFirst.WAIT:
+                    self._read_first = ReadFirst.YIELD  # others ran: the answer may be in
             else:
                 await self.transport_stream.send_all(data)
         except BaseException as exc:
@@ -302,8 +307,9 @@ class StreamEngine:
         try:
             data: bytes | bytearray
             if self._direct is not None:
-                wait_first, self._wait_to_read = self._wait_to_read, False
-                data = await receive_direct(self._direct, RECEIVE_SIZE, wait_first=wait_first)
+                data = await receive_direct(self._direct, RECEIVE_SIZE, self._read_first)
+                full = len(data) == RECEIVE_SIZE
+                self._read_first = ReadFirst.READ if full else ReadFirst.YIELD
             else:
                 data = await self.transport_stream.receive_some(RECEIVE_SIZE)
         except trio.Cancelled:
