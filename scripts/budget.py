@@ -18,6 +18,10 @@ system calls costs (a cold cache): the round trip showed about twice the
 in-memory cost of the core, so a floor that only just meets a target is not
 a promise.
 
+The computed floors missed twice (see ``scripts/minimal.py``), so they are
+followed by *measured* ones: a minimal stream over today's core, as thin as
+a stream can be, timed against toytls and the baselines in the same run.
+
 It also takes one handshake through ``ToyTLSStream`` apart with a profile:
 the share of RSA, the chain check, toytls's own Python, the trio event loop
 and sockets, and the worker-thread hop, scaled to the measured time; and
@@ -54,7 +58,7 @@ from toytls.core.verification import verify_server_chain
 from toytls.pki.files import write_pki
 from toytls.pki.generate import PKI, generate_pki
 
-from . import bench
+from . import bench, minimal
 
 
 def _best(fn: Callable[[], object], number: int) -> float:
@@ -350,6 +354,7 @@ def main() -> None:
         figures = trio.run(stack_figures, stacks, args.rounds)
         breakdown = handshake_breakdown(next(s for s in every if s.name == "toytls"))
         steps = handshake_steps(every)
+        measured = trio.run(minimal.measured_floors, Path(temp), args.rounds)
     rows = floors(figures, rec, hs)
     result = {
         "stacks": figures,
@@ -358,6 +363,7 @@ def main() -> None:
         "handshake_through_stream_us": breakdown,
         "handshake_scheduler_steps": steps,
         "targets": rows,
+        "measured_floors": measured,
     }
     if args.json:
         print(json.dumps(result))
@@ -386,6 +392,20 @@ def main() -> None:
             f"{floor['target']:<40}{floor['needs']:>9.1f}{floor['crypto_floor']:>9.1f}"
             f"{floor['core_floor']:>9.1f}  {marks}"
         )
+    _print_measured(measured)
+
+
+def _print_measured(m: dict[str, float]) -> None:
+    tcp, ssl = m["tcp_bulk_16k_MBps"], m["sslstream_handshake_us"]
+    print("\nmeasured floors: a minimal stream over today's core (scripts/minimal.py):")
+    for who in ("minimal", "toytls"):
+        print(f"  bulk 16 KiB, {who:<8}{m[f'{who}_bulk_16k_MBps']:>8.1f} MB/s", end="")
+        print(f"  {m[f'{who}_bulk_16k_MBps'] / tcp:.2f}x TCP (target 0.75x)")
+    for who in ("minimal", "toytls"):
+        print(f"  handshake, {who:<10}{m[f'{who}_handshake_us']:>8.0f} us", end="")
+        print(f"  {ssl / m[f'{who}_handshake_us']:.2f}x SSLStream (target 2.0x; {ssl:.0f} us)")
+    for how in ("threads", "inline"):
+        print(f"  8 concurrent, RSA {how:<8}{m[f'toytls_8x_{how}_us']:>6.0f} us per handshake")
 
 
 if __name__ == "__main__":

@@ -17,43 +17,22 @@ the configured deadline, with generous slack.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import threading
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import trio
 from cryptography.hazmat.primitives.asymmetric import rsa
+from scripts_import import script
 
 import toytls
 from toytls import events as ev
 from toytls.core.connection import Connection
 from toytls.streams import keyexchange
 
-
-def _load_script() -> ModuleType:
-    """``scripts.load``, found through the package's own folder.
-
-    scripts/ is a package (``python -m scripts.load``); it is registered from
-    its location, so the test does not depend on the working directory.
-    """
-    if "scripts" not in sys.modules:
-        folder = Path(__file__).resolve().parent.parent / "scripts"
-        spec = importlib.util.spec_from_file_location(
-            "scripts", folder / "__init__.py", submodule_search_locations=[str(folder)]
-        )
-        assert spec is not None and spec.loader is not None
-        package = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = package
-        spec.loader.exec_module(package)
-    return importlib.import_module("scripts.load")
-
-
-load = _load_script()
+load = script("load")
 
 #: The full-size variants: marked slow, and run only with TOYTLS_SLOW=1.
 FULL_SIZE = (
