@@ -86,6 +86,7 @@ class RecordReading:
         opener = self._opener
         assert opener is not None  # RECEIVES_DATA
         pos, end = 0, len(data)
+        view = memoryview(data)  # one view per read, sliced per record
         while end - pos >= RECORD_HEADER_SIZE and data[pos] == ContentType.APPLICATION_DATA:
             header = data[pos : pos + RECORD_HEADER_SIZE]
             length = (header[3] << 8) | header[4]
@@ -96,8 +97,9 @@ class RecordReading:
                 break
             pos = start + length
             # A big record is decrypted from a view: no 16 KiB copy first.
-            fragment = data[start:pos] if length < 1024 else memoryview(data)[start:pos]
-            plaintext = opener.open_data(header, fragment)
+            plaintext = opener.open_data(
+                header, data[start:pos] if length < 1024 else view[start:pos]
+            )
             if plaintext:
                 self._empty_records = 0
                 events.append(ev.ApplicationData(data=plaintext))

@@ -345,7 +345,21 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
             if state is not StreamState.OK and not (state is StreamState.BROKEN and self._incoming):
                 self._check_status()
             try:
-                return await self._receive(max_bytes)
+                # The receiving loop, inlined: one coroutine level less on
+                # every call of the data path.
+                checkpointed = False
+                if self._conn.session is None and not self._incoming:
+                    await self.do_handshake()
+                    checkpointed = True
+                while True:
+                    if self._incoming or self._eof_received:
+                        if not checkpointed:
+                            await trio.lowlevel.checkpoint()
+                        return take(self._incoming, max_bytes) if self._incoming else b""
+                    if self._state is not StreamState.OK:
+                        self._check_status()
+                    await self._receive_and_process()  # reading is a checkpoint
+                    checkpointed = True
             except trio.BrokenResourceError:
                 if self._https_compatible and self._ended_by_eof:
                     # https mode: an end without close_notify reads as EOF,
@@ -356,21 +370,6 @@ class ToyTLSStream(StreamEngine, trio.abc.HalfCloseableStream):
                 raise
         finally:
             conflict.held = False
-
-    async def _receive(self, max_bytes: int | None) -> bytes:
-        checkpointed = False
-        if self._conn.session is None and not self._incoming:
-            await self.do_handshake()
-            checkpointed = True
-        while True:
-            if self._incoming or self._eof_received:
-                if not checkpointed:
-                    await trio.lowlevel.checkpoint()
-                return take(self._incoming, max_bytes) if self._incoming else b""
-            if self._state is not StreamState.OK:
-                self._check_status()
-            await self._receive_and_process()  # reading is a checkpoint
-            checkpointed = True
 
     async def wait_send_all_might_not_block(self) -> None:
         """Wait until :meth:`send_all` would probably not block (see trio)."""
