@@ -177,19 +177,15 @@ def wait_until(predicate: Any, timeout: float = 10, interval: float = 0.05) -> N
         time.sleep(interval)
 
 
+def server_args(pki_dir: Path, *extra: str, accept: str = "127.0.0.1:0") -> tuple[str, ...]:
+    """``toytls server``'s arguments: listen on ``accept`` (a free port), with the test PKI."""
+    chain, key = str(pki_dir / "chain.pem"), str(pki_dir / "server.key")
+    return ("server", "--accept", accept, "--cert-chain", chain, "--key", key, *extra)
+
+
 def start_server(pki_dir: Path, *extra: str, stdin: bool = False) -> Background:
     """A ``toytls server`` on a free loopback port, with the test PKI."""
-    return Background(
-        "server",
-        "--accept",
-        "127.0.0.1:0",
-        "--cert-chain",
-        str(pki_dir / "chain.pem"),
-        "--key",
-        str(pki_dir / "server.key"),
-        *extra,
-        stdin=stdin,
-    )
+    return Background(*server_args(pki_dir, *extra), stdin=stdin)
 
 
 def start_proxy(upstream: str, mode: str, *extra: str) -> Background:

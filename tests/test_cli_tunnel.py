@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from processes import ENV, Background, start_server, wait_until
+from processes import ENV, Background, server_args, start_server, wait_until
 
 MIB = 1024 * 1024
 #: curl and socket operations give up after this long (a hang is a failure)
@@ -87,17 +87,7 @@ def http_app_on(pki_dir: Path, port: int) -> Background:
     last: AssertionError | None = None
     for _ in range(50):
         try:
-            return Background(
-                "server",
-                "--accept",
-                f"127.0.0.1:{port}",
-                "--cert-chain",
-                str(pki_dir / "chain.pem"),
-                "--key",
-                str(pki_dir / "server.key"),
-                "--app",
-                "http",
-            )
+            return Background(*server_args(pki_dir, "--app", "http", accept=f"127.0.0.1:{port}"))
         except AssertionError as exc:  # "address in use": the old one is going
             last = exc
     raise AssertionError(f"no server on port {port}: {last}")

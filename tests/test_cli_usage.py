@@ -29,6 +29,7 @@ from processes import (
     parse_json_lines,
     run,
     run_client,
+    server_args,
     start_proxy,
     start_server,
     wait_until,
@@ -378,16 +379,7 @@ def test_proxy_own_ca_without_attacker_files(pki_dir: Path, tmp_path: Path) -> N
 
 def test_a_port_in_use_cannot_be_listened_on(pki_dir: Path) -> None:
     with server(pki_dir) as first:
-        second = run(
-            "server",
-            "--accept",
-            first.address,
-            "--cert-chain",
-            str(pki_dir / "chain.pem"),
-            "--key",
-            str(pki_dir / "server.key"),
-            timeout=RUN_TIMEOUT,
-        )
+        second = run(*server_args(pki_dir, accept=first.address), timeout=RUN_TIMEOUT)
         line = one_error_line(second, 1)
         assert "cannot listen" in line and first.address in line, line
         # The first server was not disturbed.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import trio
-from processes import run, start_server, wait_until
+from processes import run, server_args, start_server, wait_until
 
 import toytls
 
@@ -69,16 +69,6 @@ def test_two_workers_both_accept_connections(pki_dir: Path) -> None:
 
 @pytest.mark.parametrize("workers", ["0", "-1"])
 def test_workers_must_be_positive(pki_dir: Path, workers: str) -> None:
-    result = run(
-        "server",
-        "--accept",
-        "127.0.0.1:0",
-        "--cert-chain",
-        str(pki_dir / "chain.pem"),
-        "--key",
-        str(pki_dir / "server.key"),
-        "--workers",
-        workers,
-    )
+    result = run(*server_args(pki_dir, "--workers", workers))
     assert result.returncode == 2
     assert "--workers" in result.stderr

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from english import english_in
-from processes import ENV, TOYTLS, Result, Text, run
+from processes import ENV, TOYTLS, Result, Text, run, server_args
 
 #: Generous bounds for a busy machine: only a hang reaches them.
 START_TIMEOUT = 60.0
@@ -46,18 +46,7 @@ def assert_chinese(*outputs: str) -> None:
 
 
 def server(pki_dir: Path, *extra: str, stdin: bool = False) -> Text:
-    return Text(
-        "server",
-        "--accept",
-        "127.0.0.1:0",
-        "--cert-chain",
-        str(pki_dir / "chain.pem"),
-        "--key",
-        str(pki_dir / "server.key"),
-        *extra,
-        stdin=stdin,
-        timeout=START_TIMEOUT,
-    )
+    return Text(*server_args(pki_dir, *extra), stdin=stdin, timeout=START_TIMEOUT)
 
 
 def client(pki_dir: Path, address: str, *extra: str, stdin: str | None = None) -> Result:
@@ -230,16 +219,7 @@ def test_workers_and_a_port_in_use(pki_dir: Path) -> None:
     answer = client(pki_dir, workers.address, "--lang", "zh", "-q", "--message", "工作进程")
     workers.wait_for(SERVER_END)
     taken = run(
-        "server",
-        "--accept",
-        workers.address,
-        "--cert-chain",
-        str(pki_dir / "chain.pem"),
-        "--key",
-        str(pki_dir / "server.key"),
-        "--lang",
-        "zh",
-        "--no-color",
+        *server_args(pki_dir, "--lang", "zh", "--no-color", accept=workers.address),
         timeout=RUN_TIMEOUT,
     )
     stopped = workers.stop()
