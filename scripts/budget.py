@@ -381,7 +381,7 @@ def main() -> None:
     print("\nthrough bench.py's harness (medians):")
     for name, row in figures.items():
         print(f"  {name:<10}" + "  ".join(f"{k} {v:.1f}" for k, v in row.items()))
-    print("\nfloors with a stream layer that costs nothing:")
+    print("\ncomputed floors (TCP plus the core in memory, a stream layer that costs nothing):")
     print(f"{'target':<40}{'needs':>9}{'crypto':>9}{'core':>9}  reachable (crypto / core)")
     for floor in rows:
         marks = " / ".join(
