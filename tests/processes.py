@@ -199,16 +199,12 @@ def run_client(
     pki_dir: Path, address: str, *extra: str, stdin: str | None = None, timeout: float = 60
 ) -> Result:
     """``toytls client`` to ``address``, trusting the test PKI's root."""
-    return run(
-        "client",
-        "--connect",
-        address,
-        "--cafile",
-        str(pki_dir / "root.pem"),
-        *extra,
-        stdin=stdin,
-        timeout=timeout,
-    )
+    return run(*client_args(pki_dir, address, *extra), stdin=stdin, timeout=timeout)
+
+
+def client_args(pki_dir: Path, address: str, *extra: str) -> tuple[str, ...]:
+    """``toytls client``'s arguments: connect to ``address``, trusting the test PKI's root."""
+    return ("client", "--connect", address, "--cafile", str(pki_dir / "root.pem"), *extra)
 
 
 class Text(_Running):

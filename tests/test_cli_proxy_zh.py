@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from processes import Background, Text, run, start_server
+from processes import Background, Text, run, run_client, start_server
 
 from toytls.cli.parser import PROXY_MODES as MODES
 
@@ -109,17 +109,7 @@ def server(pki_dir: Path) -> Iterator[Background]:
 
 
 def _client(pki_dir: Path, address: str, *extra: str) -> None:
-    result = run(
-        "client",
-        "--connect",
-        address,
-        "--cafile",
-        str(pki_dir / "root.pem"),
-        "--message",
-        MESSAGE,
-        "-q",
-        *extra,
-    )
+    result = run_client(pki_dir, address, "--message", MESSAGE, "-q", *extra)
     assert "Traceback" not in result.stderr, result.stderr
 
 

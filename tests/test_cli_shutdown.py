@@ -31,6 +31,7 @@ from processes import (
     TOYTLS,
     Background,
     Result,
+    client_args,
     start_proxy,
     start_server,
     wait_until,
@@ -147,14 +148,7 @@ def test_a_stopped_server_sends_close_notify_to_its_client(
 
 def _interactive_client(pki_dir: Path, port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [
-            *TOYTLS,
-            "client",
-            "--connect",
-            f"127.0.0.1:{port}",
-            "--cafile",
-            str(pki_dir / "root.pem"),
-        ],
+        [*TOYTLS, *client_args(pki_dir, f"127.0.0.1:{port}")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from english import english_in
-from processes import ENV, TOYTLS, Result, Text, run, server_args
+from processes import ENV, TOYTLS, Result, Text, client_args, run, run_client, server_args
 
 #: Generous bounds for a busy machine: only a hang reaches them.
 START_TIMEOUT = 60.0
@@ -50,17 +50,7 @@ def server(pki_dir: Path, *extra: str, stdin: bool = False) -> Text:
 
 
 def client(pki_dir: Path, address: str, *extra: str, stdin: str | None = None) -> Result:
-    return run(
-        "client",
-        "--connect",
-        address,
-        "--cafile",
-        str(pki_dir / "root.pem"),
-        "--no-color",
-        *extra,
-        stdin=stdin,
-        timeout=RUN_TIMEOUT,
-    )
+    return run_client(pki_dir, address, "--no-color", *extra, stdin=stdin, timeout=RUN_TIMEOUT)
 
 
 def closed_port() -> int:
@@ -149,15 +139,7 @@ def test_client_usage_errors_and_an_unreachable_server(pki_dir: Path, tmp_path: 
 def test_chat_server(pki_dir: Path) -> None:
     chat = server(pki_dir, "--lang", "zh", "--app", "chat", stdin=True)
     chatter = subprocess.Popen(
-        [
-            *TOYTLS,
-            "client",
-            "--connect",
-            chat.address,
-            "--cafile",
-            str(pki_dir / "root.pem"),
-            *("--lang", "zh", "--no-color", "-q"),
-        ],
+        [*TOYTLS, *client_args(pki_dir, chat.address, "--lang", "zh", "--no-color", "-q")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
