@@ -94,11 +94,32 @@ class Stack:
     client: Wrap
 
 
-def make_stacks(directory: Path) -> list[Stack]:
-    toy_server = toytls.create_server_context(
+def toy_server_context(directory: Path) -> toytls.Context:
+    """A toytls server context for the PKI that ``write_pki`` left in ``directory``."""
+    return toytls.create_server_context(
         certfile=directory / "chain.pem", keyfile=directory / "server.key"
     )
-    toy_client = toytls.create_default_context(cafile=directory / "root.pem")
+
+
+def toy_client_context(directory: Path) -> toytls.Context:
+    """A toytls client context trusting that PKI's root."""
+    return toytls.create_default_context(cafile=directory / "root.pem")
+
+
+def handshaken(make: Callable[[trio.SocketStream], ToyOrSSL]) -> Wrap:
+    """A :class:`Stack` side: wrap the TCP stream with ``make`` and handshake."""
+
+    async def wrap(tcp: trio.SocketStream) -> trio.abc.Stream:
+        stream = make(tcp)
+        await stream.do_handshake()
+        return stream
+
+    return wrap
+
+
+def make_stacks(directory: Path) -> list[Stack]:
+    toy_server = toy_server_context(directory)
+    toy_client = toy_client_context(directory)
     ssl_server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ssl_server.minimum_version = ssl.TLSVersion.TLSv1_3
     ssl_server.load_cert_chain(directory / "chain.pem", directory / "server.key")
@@ -108,14 +129,6 @@ def make_stacks(directory: Path) -> list[Stack]:
 
     async def plain(tcp: trio.SocketStream) -> trio.abc.Stream:
         return tcp
-
-    def handshaken(make: Callable[[trio.SocketStream], ToyOrSSL]) -> Wrap:
-        async def wrap(tcp: trio.SocketStream) -> trio.abc.Stream:
-            stream = make(tcp)
-            await stream.do_handshake()
-            return stream
-
-        return wrap
 
     toy_s = handshaken(lambda tcp: toytls.ToyTLSStream(tcp, toy_server, server_side=True))
     toy_c = handshaken(
@@ -429,7 +442,7 @@ def workers_handshakes(directory: Path, workers: int, total: int) -> float:
         (port,) = set(ports)
         # Its log goes on: drain it, or a full pipe stops the server.
         threading.Thread(target=server.stdout.read, daemon=True).start()
-        context = toytls.create_default_context(cafile=directory / "root.pem")
+        context = toy_client_context(directory)
 
         async def run() -> float:
             async def worker(n: int) -> None:

@@ -172,23 +172,17 @@ async def measured_floors(directory: Path, rounds: int) -> dict[str, float]:
     worker threads (the default) and inline (``handshake_workers = 0``).
     """
     stacks = {s.name: s for s in bench.make_stacks(directory)}
-    server = toytls.create_server_context(
-        certfile=directory / "chain.pem", keyfile=directory / "server.key"
+    minimal = minimal_stack(
+        bench.toy_server_context(directory), bench.toy_client_context(directory)
     )
-    client = toytls.create_default_context(cafile=directory / "root.pem")
-    minimal = minimal_stack(server, client)
-    inline = toytls.create_server_context(
-        certfile=directory / "chain.pem", keyfile=directory / "server.key"
-    )
+    inline = bench.toy_server_context(directory)
     inline.handshake_workers = 0
     toy = stacks["toytls"]
-
-    async def inline_server(tcp: trio.SocketStream) -> trio.abc.Stream:
-        stream = toytls.ToyTLSStream(tcp, inline, server_side=True)
-        await stream.do_handshake()
-        return stream
-
-    toy_inline = bench.Stack("toytls-inline", inline_server, toy.client)
+    toy_inline = bench.Stack(
+        "toytls-inline",
+        bench.handshaken(lambda tcp: toytls.ToyTLSStream(tcp, inline, server_side=True)),
+        toy.client,
+    )
     runs: dict[str, list[float]] = {}
     measures: dict[str, Callable[[], Awaitable[float]]] = {
         "tcp_bulk_16k_MBps": lambda: bench.bulk(stacks["tcp"], 32, 16384),
