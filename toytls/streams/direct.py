@@ -8,8 +8,9 @@ about 34 µs where the same bytes through the socket take about 16 µs less.
 
 The engine already lets one task at a time send and one receive, so for a
 transport that is exactly a ``trio.SocketStream`` on a POSIX system it does
-what ``SocketStream`` would do, with less between: it tries the socket
-first, waits with :func:`trio.lowlevel.wait_readable` /
+what ``SocketStream`` would do, with less between: it writes at once,
+reads where the caller's :class:`ReadFirst` puts the schedule point, waits
+with :func:`trio.lowlevel.wait_readable` /
 :func:`~trio.lowlevel.wait_writable` only when the socket would block, keeps
 trio's checkpoints (a cancellation is seen before anything is read or
 written, and every call yields to the scheduler), and raises what
