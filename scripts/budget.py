@@ -24,7 +24,7 @@ a stream can be, timed against toytls and the baselines in the same run.
 
 It also takes one handshake through ``ToyTLSStream`` apart with a profile:
 the share of RSA, the chain check, toytls's own Python, the trio event loop
-and sockets, and the worker-thread hop, scaled to the measured time; and
+and sockets, and the hop to the RSA helper process, scaled to the measured time; and
 counts, for each stack, the scheduler's task steps and batches per
 handshake (a measure that a busy machine does not move).
 
@@ -168,7 +168,7 @@ def handshake_costs(pki: PKI) -> dict[str, float]:
 _BREAKDOWN = (
     ("RSA (decrypt, encrypt)", ("RSAPrivateKey", "RSAPublicKey")),
     ("chain check", ("ServerVerifier", "x509/", "verification.py", "verdicts.py")),
-    ("thread hop", ("_threads.py", "threading.py", "queue.py", "_thread.")),
+    ("RSA helper hop", ("rsahelper.py",)),
     ("toytls's own Python", ("toytls/",)),
     ("AES-GCM, HKDF, hashes", ("aead", "hkdf", "hashes", "hmac", "_hashlib", "_rust")),
     ("event loop and sockets", ("trio/", "socket", "epoll", "select", "outcome", "contextlib")),
@@ -404,7 +404,7 @@ def _print_measured(m: dict[str, float]) -> None:
     for who in ("minimal", "toytls"):
         print(f"  handshake, {who:<10}{m[f'{who}_handshake_us']:>8.0f} us", end="")
         print(f"  {ssl / m[f'{who}_handshake_us']:.2f}x SSLStream (target 2.0x; {ssl:.0f} us)")
-    for how in ("threads", "inline"):
+    for how in ("helper", "inline"):
         print(f"  8 concurrent, RSA {how:<8}{m[f'toytls_8x_{how}_us']:>6.0f} us per handshake")
 
 

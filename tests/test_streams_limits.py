@@ -18,19 +18,16 @@ the configured deadline, with generous slack.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 import trio
-from cryptography.hazmat.primitives.asymmetric import rsa
 from scripts_import import script
 
 import toytls
 from toytls import events as ev
 from toytls.core.connection import Connection
-from toytls.streams import keyexchange
 
 load = script("load")
 
@@ -171,48 +168,21 @@ async def test_idle_connections_give_back_fds_tasks_and_memory(
 # -------------------------------------------------------------------- flood
 
 
-def _watch_worker_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count RSA decryptions running in worker threads at once.
-
-    Returns:
-        A one-item list holding the peak, updated as the test runs.
-    """
-    original = keyexchange._decrypt_or_empty
-    lock = threading.Lock()
-    running = [0]
-    peak = [0]
-
-    def decrypt(key: rsa.RSAPrivateKey, encrypted: bytes) -> bytes:
-        if threading.current_thread() is threading.main_thread():
-            return original(key, encrypted)
-        with lock:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        try:
-            return original(key, encrypted)
-        finally:
-            with lock:
-                running[0] -= 1
-
-    monkeypatch.setattr(keyexchange, "_decrypt_or_empty", decrypt)
-    return peak
-
-
 @pytest.mark.parametrize(
     "key_exchanges",
     [pytest.param(100, id="ci"), pytest.param(1000, id="full", marks=FULL_SIZE)],
 )
 async def test_key_exchange_flood_leaves_established_connection_working(
-    pki_dir: Path, monkeypatch: pytest.MonkeyPatch, key_exchanges: int
+    pki_dir: Path, key_exchanges: int
 ) -> None:
     """A flood of RSA key exchanges at once; an established connection keeps echoing.
 
     Every flooder makes the server decrypt a key exchange (each ends in
-    bad_record_mac, at the replayed Finished), at most ``handshake_workers``
-    at a time, and the echo connection sees no error and keeps going.
+    bad_record_mac, at the replayed Finished), some in the RSA helper
+    process, at most ``handshake_workers`` waiting on it at a time, and the
+    echo connection sees no error and keeps going.
     """
     _need_fds(key_exchanges)
-    peak = _watch_worker_threads(monkeypatch)
     context = server_context(pki_dir)
     report = await load.run_flood(
         context, client_context(pki_dir), key_exchanges=key_exchanges, timeout=300
@@ -222,7 +192,10 @@ async def test_key_exchange_flood_leaves_established_connection_working(
     assert report.flooders_answered == key_exchanges
     assert report.echo_errors == 0, report.error_samples
     assert report.echo_round_trips_during_flood >= 1
-    assert 1 <= peak[0] <= context.handshake_workers
+    load_seen = context.key_exchange_load
+    assert 1 <= load_seen.peak <= context.handshake_workers
+    assert load_seen.offloaded >= 1
+    assert load_seen.pending == 0
     _assert_back_to_baseline(report)
 
 

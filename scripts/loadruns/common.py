@@ -15,6 +15,7 @@ from typing import cast
 import trio
 
 import toytls
+from toytls.streams.rsahelper import start_rsa_helper
 
 App = Callable[[toytls.ToyTLSStream], Awaitable[None]]
 
@@ -33,6 +34,18 @@ _FD_MARGIN = 256
 def count_fds() -> int:
     """Open file descriptors of this process (Linux: /proc/self/fd)."""
     return len(os.listdir("/proc/self/fd"))
+
+
+async def baseline() -> tuple[int, int]:
+    """Open file descriptors and living trio tasks before a run.
+
+    The run's RSA helper (a socket and a system task that last as long as
+    the trio run, started by the first busy key exchange) is started first,
+    so it is part of the baseline and a run that started it still ends
+    where it began.
+    """
+    await start_rsa_helper()
+    return count_fds(), living_tasks()
 
 
 def rss_bytes() -> int:

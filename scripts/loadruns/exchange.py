@@ -13,6 +13,7 @@ from .common import (
     App,
     PayloadCheck,
     ServerStats,
+    baseline,
     connect,
     count_fds,
     describe_error,
@@ -99,7 +100,7 @@ async def run_exchange(
     Raises:
         trio.TooSlowError: The run did not finish within ``timeout`` (a hang).
     """
-    fds_before, tasks_before = count_fds(), living_tasks()
+    fds_before, tasks_before = await baseline()
     outcomes = [_Client() for _ in range(clients)]
     side = _ServerSide()
     start = time.perf_counter()

@@ -12,6 +12,7 @@ from toytls.core.connection import Connection
 
 from .common import (
     SERVER_NAME,
+    baseline,
     connect,
     count_fds,
     describe_error,
@@ -108,7 +109,7 @@ async def run_flood(
     timeout: float = 600.0,
 ) -> FloodReport:
     """Flood ``key_exchanges`` RSA key exchanges past one echoing connection."""
-    fds_before, tasks_before = count_fds(), living_tasks()
+    fds_before, tasks_before = await baseline()
     replay = key_exchange_replay(server_context, client_context)
     echoes = _Echoes()
     answered: list[int] = []

@@ -12,6 +12,7 @@ import trio
 import toytls
 
 from .common import (
+    baseline,
     connect,
     count_fds,
     describe_error,
@@ -95,7 +96,7 @@ async def run_idle(
     if started_tracing:
         tracemalloc.start()
     try:
-        fds_before, tasks_before = count_fds(), living_tasks()
+        fds_before, tasks_before = await baseline()
         streams: list[toytls.ToyTLSStream] = []
         errors: list[str] = []
         limiter = trio.CapacityLimiter(64)

@@ -13,6 +13,7 @@ from toytls.core.connection import Connection
 
 from .common import (
     SERVER_NAME,
+    baseline,
     connect,
     count_fds,
     describe_error,
@@ -117,7 +118,7 @@ async def run_slowloris(
     about ten bytes of a ClientHello of fifty reach the server in time.
     """
     deadline = server_context.handshake_timeout
-    fds_before, tasks_before = count_fds(), living_tasks()
+    fds_before, tasks_before = await baseline()
     hello = client_hello(client_context)
     dribblers = [_Dribbler() for _ in range(connections)]
     start = trio.current_time()
