@@ -12,8 +12,10 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import sys
 from pathlib import Path
 
+import pytest
 import trio
 import trio.testing
 from processes import start_server, wait_until
@@ -156,6 +158,21 @@ async def test_handshake_workers_zero_keeps_rsa_inline_and_starts_no_helper(
         nursery.cancel_scope.cancel()
     load = server.key_exchange_load
     assert (load.offloaded, load.peak) == (0, 0)
+    assert _helpers_of(os.getpid()) == []
+
+
+async def test_a_helper_that_cannot_start_leaves_every_handshake_inline(
+    pki_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No interpreter where there should be one: the run goes on without a helper."""
+    monkeypatch.setattr(sys, "executable", str(pki_dir / "no-such-python"))
+    assert not await start_rsa_helper()
+    server, client = _contexts(pki_dir)
+    async with trio.open_nursery() as nursery:
+        port = await _serve(nursery, server)
+        assert await _busy_handshakes(port, client, rounds=2) == 16
+        nursery.cancel_scope.cancel()
+    assert server.key_exchange_load.offloaded == 0
     assert _helpers_of(os.getpid()) == []
 
 

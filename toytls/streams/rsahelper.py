@@ -30,6 +30,7 @@ from pathlib import Path
 
 import outcome
 import trio
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -61,8 +62,12 @@ class RSAHelper:
         try:
             self._start()
             await self._deliver_answers()
-        except (OSError, ValueError, subprocess.SubprocessError):
-            pass  # no helper in this run: every key exchange decrypts inline
+        except Exception:
+            # Whatever went wrong (it would not start, its socket failed, it
+            # sent what it should not), the helper is only a way to go
+            # faster: every key exchange now decrypts inline. An exception
+            # out of a system task would end the whole trio run.
+            pass
         finally:
             self._stop()
 
@@ -77,13 +82,15 @@ class RSAHelper:
         """
         if not self.ready:
             return None
-        number = self._next_number()
         try:
-            frame = self._key_frame(key) + HEAD.pack(
-                DECRYPT, number, KEY_NUMBER.size + len(encrypted)
-            )
-            self._send(frame + KEY_NUMBER.pack(self._keys[id(key)][1]) + encrypted)
-        except (OSError, ValueError):
+            key_frame = self._key_frame(key)
+        except (TypeError, ValueError, UnsupportedAlgorithm):
+            return None  # a key that cannot be written out stays inline
+        number = self._next_number()
+        head = HEAD.pack(DECRYPT, number, KEY_NUMBER.size + len(encrypted))
+        try:
+            self._send(key_frame + head + KEY_NUMBER.pack(self._keys[id(key)][1]) + encrypted)
+        except OSError:
             self._fail()
             return None
         task = trio.lowlevel.current_task()
@@ -105,16 +112,21 @@ class RSAHelper:
         return self._last_number
 
     def _key_frame(self, key: rsa.RSAPrivateKey) -> bytes:
-        """A KEY frame if the helper has not seen ``key`` yet, else nothing."""
+        """A KEY frame if the helper has not seen ``key`` yet, else nothing.
+
+        Raises:
+            TypeError, ValueError, UnsupportedAlgorithm: ``key`` cannot be
+                written out as PKCS#8.
+        """
         if id(key) in self._keys:
             return b""
-        number = len(self._keys) + 1
-        self._keys[id(key)] = (key, number)
         der = key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        number = len(self._keys) + 1
+        self._keys[id(key)] = (key, number)
         return HEAD.pack(KEY, number, len(der)) + der
 
     def _send(self, frame: bytes) -> None:
@@ -140,15 +152,19 @@ class RSAHelper:
             root = str(Path(__file__).resolve().parents[2])  # where toytls is
             path = os.environ.get("PYTHONPATH")
             env = {**os.environ, "PYTHONPATH": root if not path else root + os.pathsep + path}
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", _PROGRAM, str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,  # the terminal's signals are the server's
-            )
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-c", _PROGRAM, str(theirs.fileno())],
+                    pass_fds=(theirs.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,  # the terminal's signals are the server's
+                )
+            except BaseException:
+                ours.close()
+                raise
         ours.setblocking(False)
         self.sock = ours
 
