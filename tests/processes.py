@@ -177,6 +177,23 @@ def wait_until(predicate: Any, timeout: float = 10, interval: float = 0.05) -> N
         time.sleep(interval)
 
 
+def rsa_helpers_of(parent: int) -> list[int]:
+    """Living (not zombie) RSA helper processes whose parent is ``parent`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        state, ppid = stat.rpartition(")")[2].split()[:2]
+        if int(ppid) == parent and state != "Z" and b"rsachild" in cmdline:
+            found.append(int(entry))
+    return found
+
+
 def server_args(pki_dir: Path, *extra: str, accept: str = "127.0.0.1:0") -> tuple[str, ...]:
     """``toytls server``'s arguments: listen on ``accept`` (a free port), with the test PKI."""
     chain, key = str(pki_dir / "chain.pem"), str(pki_dir / "server.key")

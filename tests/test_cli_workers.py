@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import trio
-from processes import run, server_args, start_server, wait_until
+from processes import rsa_helpers_of, run, server_args, start_server, wait_until
 
 import toytls
 
@@ -53,6 +53,10 @@ def test_two_workers_both_accept_connections(pki_dir: Path) -> None:
             return len([e for e in server.events() if e.get("event") == "connect"]) == CONNECTIONS
 
         wait_until(all_logged, timeout=30)
+        # Each worker is a core's loop already: none started an RSA helper
+        # (a lone server under such load does, test_streams_rsahelper).
+        pids = [e["pid"] for e in server.events() if e.get("event") == "listening"]
+        assert [rsa_helpers_of(pid) for pid in pids] == [[], []]
         result = server.stop()
     assert sorted(answers) == sorted(b"hi %d" % n for n in range(CONNECTIONS))
     listening = result.named("listening")

@@ -18,29 +18,12 @@ from pathlib import Path
 import pytest
 import trio
 import trio.testing
-from processes import start_server, wait_until
+from processes import rsa_helpers_of, start_server, wait_until
 
 import toytls
 from toytls.core.keyschedule import OAEP_PADDING, encrypt_secret
 from toytls.pki.generate import PKI
 from toytls.streams.rsahelper import RSAHelper, rsa_helper, start_rsa_helper
-
-
-def _helpers_of(parent: int) -> list[int]:
-    """Living (not zombie) RSA helper processes whose parent is ``parent``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue  # gone meanwhile
-        state, ppid = stat.rpartition(")")[2].split()[:2]
-        if int(ppid) == parent and state != "Z" and b"rsachild" in cmdline:
-            found.append(int(entry))
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -136,7 +119,7 @@ async def test_a_busy_server_hands_key_x_to_the_helper_and_every_handshake_compl
     server, client = _contexts(pki_dir)
     helper = await _ready_helper()
     assert helper.process is not None
-    assert _helpers_of(os.getpid()) == [helper.process.pid]
+    assert rsa_helpers_of(os.getpid()) == [helper.process.pid]
     async with trio.open_nursery() as nursery:
         port = await _serve(nursery, server)
         assert await _busy_handshakes(port, client, rounds=4) == 32
@@ -158,7 +141,7 @@ async def test_handshake_workers_zero_keeps_rsa_inline_and_starts_no_helper(
         nursery.cancel_scope.cancel()
     load = server.key_exchange_load
     assert (load.offloaded, load.peak) == (0, 0)
-    assert _helpers_of(os.getpid()) == []
+    assert rsa_helpers_of(os.getpid()) == []
 
 
 async def test_a_helper_that_cannot_start_leaves_every_handshake_inline(
@@ -173,7 +156,7 @@ async def test_a_helper_that_cannot_start_leaves_every_handshake_inline(
         assert await _busy_handshakes(port, client, rounds=2) == 16
         nursery.cancel_scope.cancel()
     assert server.key_exchange_load.offloaded == 0
-    assert _helpers_of(os.getpid()) == []
+    assert rsa_helpers_of(os.getpid()) == []
 
 
 async def test_the_helper_decrypts_as_inline_does(pki: PKI) -> None:
@@ -270,7 +253,7 @@ def test_the_helper_ends_with_its_trio_run() -> None:
     # It exited by itself on end of file (status 0), not killed after a wait.
     assert helper.process.returncode == 0
     assert not _alive(helper.process.pid)
-    assert _helpers_of(os.getpid()) == []
+    assert rsa_helpers_of(os.getpid()) == []
 
 
 def test_a_killed_server_takes_its_helper_with_it(pki_dir: Path) -> None:
@@ -280,7 +263,7 @@ def test_a_killed_server_takes_its_helper_with_it(pki_dir: Path) -> None:
         helpers: list[int] = []
 
         def helper_started() -> bool:
-            helpers[:] = _helpers_of(server.process.pid)
+            helpers[:] = rsa_helpers_of(server.process.pid)
             return bool(helpers) or trio.run(_busy_handshakes, server.port, client, 1) < 0
 
         wait_until(helper_started, timeout=120)

@@ -33,6 +33,12 @@ from .workers import open_reuse_port_listeners, run_workers
 def build_context(options: ServerOptions, lang: str = "en") -> Context:
     """The server context for ``options``: its chain, its key, its handshake deadline.
 
+    With ``--workers N`` above 1 every worker decrypts key X inline: N
+    processes already keep N cores busy, and an RSA helper per worker would
+    only compete with them (measured on 2 cores, 8 clients in another
+    process: 1,133-1,190 handshakes/s inline against 1,067-1,083 with
+    helpers).
+
     Raises:
         FileNotFoundError: A certificate file is missing (the message in ``lang``).
         ValueError: The files are not a matching chain and key.
@@ -43,6 +49,8 @@ def build_context(options: ServerOptions, lang: str = "en") -> Context:
     context = create_server_context(certfile=options.cert_chain, keyfile=options.key)
     if options.handshake_timeout is not None:
         context.handshake_timeout = options.handshake_timeout
+    if options.workers > 1:
+        context.handshake_workers = 0
     return context
 
 
