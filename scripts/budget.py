@@ -404,6 +404,10 @@ def _print_measured(m: dict[str, float]) -> None:
     for who in ("minimal", "toytls"):
         print(f"  handshake, {who:<10}{m[f'{who}_handshake_us']:>8.0f} us", end="")
         print(f"  {ssl / m[f'{who}_handshake_us']:.2f}x SSLStream (target 2.0x; {ssl:.0f} us)")
+    tcp_us, flights_us = m["tcp_handshake_us"], m["flights_handshake_us"]
+    print(f"  connect and close, plain TCP {tcp_us:>8.0f} us")
+    print(f"  the same, with a handshake's bytes and no work {flights_us:>5.0f} us", end="")
+    print(f" (+{flights_us - tcp_us:.0f} us for four flights and close_notify both ways)")
     for how in ("helper", "inline"):
         print(f"  8 concurrent, RSA {how:<8}{m[f'toytls_8x_{how}_us']:>6.0f} us per handshake")
 

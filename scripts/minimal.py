@@ -19,6 +19,9 @@ well-behaved peer and no cancellation.
   core's :class:`~toytls.core.protection.RecordSealer` and ``RecordOpener``.
 * :func:`minimal_stack` — a :class:`bench.Stack` that handshakes through
   the core with bare reads and writes, for ``bench.handshakes``.
+* :func:`flights_stack` — the same reads and writes carrying a real
+  handshake's byte counts with no work at all: what the handshake's four
+  flights and its close_notify exchange cost on top of plain TCP.
 """
 
 from __future__ import annotations
@@ -164,6 +167,69 @@ def minimal_stack(server: Context, client: Context) -> bench.Stack:
     return bench.Stack("minimal", make(server, True), make(client, False))
 
 
+def flight_sizes(server: Context, client: Context) -> list[int]:
+    """Bytes per flight of one real handshake, in order, then each side's close_notify."""
+    sender = Connection(client.config_for(server_side=False, server_hostname="localhost"))
+    receiver = Connection(server.config_for(server_side=True, server_hostname=None))
+    sender.initiate()
+    sizes: list[int] = []
+    while data := sender.data_to_send():
+        sizes.append(len(data))
+        receiver.receive_data(data)
+        sender, receiver = receiver, sender
+    for side in (sender, receiver):  # the client closes first, as in bench
+        side.send_close_notify()
+        sizes.append(len(side.data_to_send()))
+    return sizes
+
+
+class _Flights(trio.abc.AsyncResource):
+    """One end of a handshake that only moves bytes (for ``bench.handshakes``)."""
+
+    def __init__(self, tcp: trio.SocketStream, close_size: int) -> None:
+        self.tcp, self.fd, self.close_size = tcp, tcp.socket.fileno(), close_size
+
+    async def exchange(self, sizes: list[int], sends_first: bool) -> None:
+        sending = sends_first
+        for size in sizes:
+            if sending:
+                await _write(self.fd, [b"x" * size])
+            else:
+                got = 0
+                while got < size:
+                    await trio.lowlevel.wait_readable(self.fd)  # as _Minimal
+                    got += len(os.read(self.fd, _READ))
+            sending = not sending
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        """Reads to the peer's close (its close_notify's bytes, then end of file); b""."""
+        while await _read(self.fd):
+            pass
+        return b""
+
+    async def aclose(self) -> None:
+        try:
+            await _write(self.fd, [b"z" * self.close_size])
+        except OSError:
+            pass  # the peer may have closed first
+        await self.tcp.aclose()
+
+
+def flights_stack(server: Context, client: Context) -> bench.Stack:
+    """``bench.Stack`` whose ends exchange a real handshake's byte counts and nothing else."""
+    *handshake, close_size, _ = flight_sizes(server, client)
+
+    def make(side: bool) -> bench.Wrap:
+        async def wrap(tcp: trio.SocketStream) -> trio.abc.Stream:
+            flights = _Flights(tcp, close_size)
+            await flights.exchange(handshake, sends_first=not side)
+            return flights  # type: ignore[return-value]  # only what bench.handshakes uses
+
+        return wrap
+
+    return bench.Stack("flights", make(True), make(False))
+
+
 async def measured_floors(directory: Path, rounds: int) -> dict[str, float]:
     """Medians, interleaved: the minimal stream against toytls and the baselines.
 
@@ -173,9 +239,9 @@ async def measured_floors(directory: Path, rounds: int) -> dict[str, float]:
     (``handshake_workers = 0``).
     """
     stacks = {s.name: s for s in bench.make_stacks(directory)}
-    minimal = minimal_stack(
-        bench.toy_server_context(directory), bench.toy_client_context(directory)
-    )
+    server, client = bench.toy_server_context(directory), bench.toy_client_context(directory)
+    minimal = minimal_stack(server, client)
+    flights = flights_stack(server, client)
     inline = bench.toy_server_context(directory)
     inline.handshake_workers = 0
     toy = stacks["toytls"]
@@ -190,6 +256,8 @@ async def measured_floors(directory: Path, rounds: int) -> dict[str, float]:
         "minimal_bulk_16k_MBps": minimal_bulk,
         "toytls_bulk_16k_MBps": lambda: bench.bulk(toy, 32, 16384),
         "sslstream_handshake_us": lambda: _us(bench.handshakes(stacks["sslstream"], 150, 1)),
+        "tcp_handshake_us": lambda: _us(bench.handshakes(stacks["tcp"], 300, 1)),
+        "flights_handshake_us": lambda: _us(bench.handshakes(flights, 300, 1)),
         "minimal_handshake_us": lambda: _us(bench.handshakes(minimal, 300, 1)),
         "toytls_handshake_us": lambda: _us(bench.handshakes(toy, 300, 1)),
         "toytls_8x_helper_us": lambda: _us(bench.handshakes(toy, 400, 8)),

@@ -44,3 +44,25 @@ def test_the_minimal_handshake_completes_and_closes(pki_dir: Path) -> None:
             nursery.cancel_scope.cancel()
 
     trio.run(main)
+
+
+def test_the_flights_carry_a_real_handshakes_bytes(pki_dir: Path) -> None:
+    server = toytls.create_server_context(
+        certfile=pki_dir / "chain.pem", keyfile=pki_dir / "server.key"
+    )
+    client = toytls.create_default_context(cafile=pki_dir / "root.pem")
+    sizes = minimal.flight_sizes(server, client)
+    chain = sum(len(der) for der in server.certificate_chain)
+    # ClientHello; ServerHello and the chain; ClientKeyExchange (a 2048-bit
+    # RSA block) and Finished; Finished; a close_notify each way.
+    assert len(sizes) == 6
+    assert sizes[1] > chain
+    assert sizes[2] > 256
+    assert sizes[3] == 5 + 4 + 32 + 16  # a sealed Finished: header, message, tag
+    assert sizes[4] == sizes[5] == 5 + 2 + 16  # a sealed close_notify alert
+    stack = minimal.flights_stack(server, client)
+
+    async def main() -> None:
+        assert await bench.handshakes(stack, 4, 2) > 0
+
+    trio.run(main)
