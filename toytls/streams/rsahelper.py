@@ -5,9 +5,10 @@ must take the GIL back to return its result, and a busy trio loop starves
 it. Every system call the loop makes (each ``epoll_wait``, each read and
 write) releases the GIL and takes it straight back, which restarts the
 waiting thread's switch interval, so the thread never gets to ask for the
-GIL (measured here: a decryption that takes 0.3 ms came back after 140 ms
-to 400 ms while four tasks kept the loop busy; with a plain busy thread and
-no system calls it came back after the 5 ms switch interval). A process
+GIL (measured here: a decryption that takes 0.3 ms took 0.3-1 s from
+hand-over to result while four tasks kept the loop busy, whatever the
+switch interval; beside a busy thread that makes no system calls it came
+back after one switch interval). A process
 has no GIL to wait for: the loop pays a write, and later a read, per key
 exchange.
 
