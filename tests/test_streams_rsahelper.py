@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 import trio
 import trio.testing
+from cryptography.hazmat.primitives.asymmetric import rsa
 from processes import rsa_helpers_of, start_server, wait_until
 
 import toytls
 from toytls.core.keyschedule import OAEP_PADDING, encrypt_secret
 from toytls.pki.generate import PKI
+from toytls.streams.rsachild import HEAD, KEY, SECRET, take_frames
 from toytls.streams.rsahelper import RSAHelper, rsa_helper, start_rsa_helper
 
 
@@ -39,6 +41,18 @@ async def _ready_helper() -> RSAHelper:
     helper = rsa_helper()
     assert helper.process is not None
     return helper
+
+
+async def _ready_helper_and_pid() -> tuple[RSAHelper, int]:
+    helper = await _ready_helper()
+    assert helper.process is not None
+    return helper, helper.process.pid
+
+
+def _secret_for(key: rsa.RSAPrivateKey) -> tuple[bytes, bytes]:
+    """A fresh secret and its encryption to ``key``."""
+    secret = os.urandom(32)
+    return secret, encrypt_secret(key.public_key(), secret)
 
 
 def _kill(pid: int, sig: signal.Signals) -> None:
@@ -162,8 +176,7 @@ async def test_a_helper_that_cannot_start_leaves_every_handshake_inline(
 async def test_the_helper_decrypts_as_inline_does(pki: PKI) -> None:
     helper = await _ready_helper()
     key = pki.server.key
-    secret = os.urandom(32)
-    encrypted = encrypt_secret(key.public_key(), secret)
+    secret, encrypted = _secret_for(key)
     assert await helper.decrypt(key, encrypted) == secret
     # What inline decryption rejects, the helper rejects: b"" (never 32
     # bytes), after which the connection uses its fallback.
@@ -183,11 +196,9 @@ async def test_the_helper_decrypts_as_inline_does(pki: PKI) -> None:
 async def test_a_helper_that_dies_mid_request_leaves_the_caller_to_decrypt_inline(
     pki: PKI,
 ) -> None:
-    helper = await _ready_helper()
-    assert helper.process is not None
-    pid = helper.process.pid
+    helper, pid = await _ready_helper_and_pid()
     key = pki.server.key
-    encrypted = encrypt_secret(key.public_key(), os.urandom(32))
+    _, encrypted = _secret_for(key)
     answers: list[bytes | None] = []
     _kill(pid, signal.SIGSTOP)  # it cannot answer: the request waits
     try:
@@ -210,12 +221,9 @@ async def test_a_helper_that_dies_mid_request_leaves_the_caller_to_decrypt_inlin
 async def test_a_cancelled_wait_for_the_helper_returns_none_and_is_cancelled_at_the_next_checkpoint(
     pki: PKI,
 ) -> None:
-    helper = await _ready_helper()
-    assert helper.process is not None
-    pid = helper.process.pid
+    helper, pid = await _ready_helper_and_pid()
     key = pki.server.key
-    secret = os.urandom(32)
-    encrypted = encrypt_secret(key.public_key(), secret)
+    secret, encrypted = _secret_for(key)
     steps: list[object] = []
     _kill(pid, signal.SIGSTOP)
     try:
@@ -270,3 +278,14 @@ def test_a_killed_server_takes_its_helper_with_it(pki_dir: Path) -> None:
         server.process.kill()
         server.process.wait()
         wait_until(lambda: not any(_alive(pid) for pid in helpers), timeout=60)
+
+
+def test_frames_split_across_reads_wait_for_their_rest() -> None:
+    first = HEAD.pack(SECRET, 7, 3) + b"abc"
+    second = HEAD.pack(KEY, 8, 5) + b"12345"
+    pending = bytearray(first + second[:6])
+    assert take_frames(pending) == [(SECRET, 7, b"abc")]
+    assert pending == second[:6]
+    pending += second[6:]
+    assert take_frames(pending) == [(KEY, 8, b"12345")]
+    assert pending == b""

@@ -43,6 +43,22 @@ READY = b"R"
 SECRET = b"S"
 
 
+def take_frames(pending: bytearray) -> list[tuple[bytes, int, bytes]]:
+    """Remove the whole frames at the start of ``pending``; return them as (kind, number, payload).
+
+    A frame still arriving stays in ``pending`` for the next read.
+    """
+    frames = []
+    while len(pending) >= HEAD.size:
+        kind, number, length = HEAD.unpack_from(pending)
+        end = HEAD.size + length
+        if len(pending) < end:
+            break
+        frames.append((kind, number, bytes(pending[HEAD.size : end])))
+        del pending[:end]
+    return frames
+
+
 def serve(sock: socket.socket) -> None:
     """Answer requests on ``sock`` until it closes.
 
@@ -55,13 +71,7 @@ def serve(sock: socket.socket) -> None:
     sock.sendall(HEAD.pack(READY, 0, 0))
     while chunk := sock.recv(65536):
         pending += chunk
-        while len(pending) >= HEAD.size:
-            kind, number, length = HEAD.unpack_from(pending)
-            end = HEAD.size + length
-            if len(pending) < end:
-                break
-            payload = bytes(pending[HEAD.size : end])
-            del pending[:end]
+        for kind, number, payload in take_frames(pending):
             if kind == KEY:
                 key = load_der_private_key(payload, password=None)
                 if not isinstance(key, rsa.RSAPrivateKey):

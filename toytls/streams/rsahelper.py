@@ -35,7 +35,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .rsachild import DECRYPT, HEAD, KEY, KEY_NUMBER, READY, SECRET
+from .rsachild import DECRYPT, HEAD, KEY, KEY_NUMBER, READY, SECRET, take_frames
 
 #: The helper's program, run by the same interpreter as the server.
 _PROGRAM = "from toytls.streams.rsachild import main; main()"
@@ -182,13 +182,7 @@ class RSAHelper:
             if not chunk:
                 return  # the helper exited
             pending += chunk
-            while len(pending) >= HEAD.size:
-                kind, number, length = HEAD.unpack_from(pending)
-                end = HEAD.size + length
-                if len(pending) < end:
-                    break
-                payload = bytes(pending[HEAD.size : end])
-                del pending[:end]
+            for kind, number, payload in take_frames(pending):
                 if kind == READY:
                     self.ready = True
                     self.settled.set()
