@@ -84,13 +84,13 @@ class RSAHelper:
         if not self.ready:
             return None
         try:
-            key_frame = self._key_frame(key)
+            key_number, key_frame = self._key(key)
         except (TypeError, ValueError, UnsupportedAlgorithm):
             return None  # a key that cannot be written out stays inline
         number = self._next_number()
         head = HEAD.pack(DECRYPT, number, KEY_NUMBER.size + len(encrypted))
         try:
-            self._send(key_frame + head + KEY_NUMBER.pack(self._keys[id(key)][1]) + encrypted)
+            self._send(key_frame + head + KEY_NUMBER.pack(key_number) + encrypted)
         except OSError:
             self._fail()
             return None
@@ -112,15 +112,16 @@ class RSAHelper:
         self._last_number = (self._last_number + 1) & 0xFFFFFFFF
         return self._last_number
 
-    def _key_frame(self, key: rsa.RSAPrivateKey) -> bytes:
-        """A KEY frame if the helper has not seen ``key`` yet, else nothing.
+    def _key(self, key: rsa.RSAPrivateKey) -> tuple[int, bytes]:
+        """``key``'s number for the helper, and the KEY frame to send first (or nothing).
 
         Raises:
             TypeError, ValueError, UnsupportedAlgorithm: ``key`` cannot be
                 written out as PKCS#8.
         """
-        if id(key) in self._keys:
-            return b""
+        known = self._keys.get(id(key))
+        if known is not None:
+            return known[1], b""
         der = key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
@@ -128,7 +129,7 @@ class RSAHelper:
         )
         number = len(self._keys) + 1
         self._keys[id(key)] = (key, number)
-        return HEAD.pack(KEY, number, len(der)) + der
+        return number, HEAD.pack(KEY, number, len(der)) + der
 
     def _send(self, frame: bytes) -> None:
         """Write ``frame`` whole, now.
