@@ -18,8 +18,9 @@ result instead of decrypting.
 
 Until round 2 of the performance work the decryption went to a worker
 thread. A thread never helped under load: :mod:`.rsahelper` says why (the
-GIL), and with 8 concurrent handshakes the thread version reached
-1.64-1.68x ``trio.SSLStream``'s rate, the helper 2.0-2.4x (same runs).
+GIL). With 8 concurrent handshakes, ``scripts/bench.py`` measured the
+thread version at 1.56-1.71x ``trio.SSLStream``'s rate over six quiet
+runs, and the helper at 2.02-2.14x over six.
 """
 
 from __future__ import annotations
