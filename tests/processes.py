@@ -177,19 +177,34 @@ def wait_until(predicate: Any, timeout: float = 10, interval: float = 0.05) -> N
         time.sleep(interval)
 
 
+def _state_and_parent(pid: int) -> tuple[str, int] | None:
+    """A process's state letter and parent from /proc (Linux), or None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, ppid = stat.rpartition(")")[2].split()[:2]  # the name may hold spaces
+    return state, int(ppid)
+
+
+def process_alive(pid: int) -> bool:
+    """True while ``pid`` runs: neither gone nor a zombie waiting to be reaped."""
+    found = _state_and_parent(pid)
+    return found is not None and found[0] != "Z"
+
+
 def rsa_helpers_of(parent: int) -> list[int]:
     """Living (not zombie) RSA helper processes whose parent is ``parent`` (Linux /proc)."""
     found = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+        stat = _state_and_parent(int(entry)) if entry.isdigit() else None
+        if stat is None or stat[1] != parent or stat[0] == "Z":
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
         except OSError:
             continue  # gone meanwhile
-        state, ppid = stat.rpartition(")")[2].split()[:2]
-        if int(ppid) == parent and state != "Z" and b"rsachild" in cmdline:
+        if b"rsachild" in cmdline:
             found.append(int(entry))
     return found
 

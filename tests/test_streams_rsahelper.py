@@ -19,21 +19,13 @@ import pytest
 import trio
 import trio.testing
 from cryptography.hazmat.primitives.asymmetric import rsa
-from processes import rsa_helpers_of, start_server, wait_until
+from processes import process_alive, rsa_helpers_of, start_server, wait_until
 
 import toytls
 from toytls.core.keyschedule import OAEP_PADDING, encrypt_secret
 from toytls.pki.generate import PKI
 from toytls.streams.rsachild import HEAD, KEY, SECRET, take_frames
 from toytls.streams.rsahelper import RSAHelper, rsa_helper, start_rsa_helper
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 async def _ready_helper() -> RSAHelper:
@@ -253,14 +245,14 @@ def test_the_helper_ends_with_its_trio_run() -> None:
     async def main() -> RSAHelper:
         helper = await _ready_helper()
         assert helper.process is not None
-        assert _alive(helper.process.pid)
+        assert process_alive(helper.process.pid)
         return helper
 
     helper = trio.run(main)
     assert helper.process is not None
     # It exited by itself on end of file (status 0), not killed after a wait.
     assert helper.process.returncode == 0
-    assert not _alive(helper.process.pid)
+    assert not process_alive(helper.process.pid)
     assert rsa_helpers_of(os.getpid()) == []
 
 
@@ -277,7 +269,7 @@ def test_a_killed_server_takes_its_helper_with_it(pki_dir: Path) -> None:
         wait_until(helper_started, timeout=120)
         server.process.kill()
         server.process.wait()
-        wait_until(lambda: not any(_alive(pid) for pid in helpers), timeout=60)
+        wait_until(lambda: not any(process_alive(pid) for pid in helpers), timeout=60)
 
 
 def test_frames_split_across_reads_wait_for_their_rest() -> None:
